@@ -1,0 +1,29 @@
+"""Prompt templates; each is a ``str.format`` template with a ``{question}`` placeholder."""
+
+from __future__ import annotations
+
+PROMPT_TEMPLATES: dict[str, str] = {
+    "original": "Question:\n{question}\nAnswer:\nLet's think step by step.\n",
+    "qwen_boxed": (
+        "<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+        "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
+    ),
+}
+DEFAULT_TEMPLATE = "original"
+
+
+def build_prompt(template: str, question: str) -> str:
+    """Fill a template, given by name (see PROMPT_TEMPLATES) or as a literal string with ``{question}``."""
+    text = PROMPT_TEMPLATES.get(template, template)
+    if "{question}" not in text:
+        raise ValueError(
+            f"prompt template {template!r} is neither a known name ({', '.join(PROMPT_TEMPLATES)}) "
+            "nor a template string containing '{question}'"
+        )
+    try:
+        return text.format(question=question)
+    except (KeyError, IndexError, ValueError) as err:
+        raise ValueError(
+            f"prompt template {template!r} is not a valid format string with only {{question}} "
+            f"(escape literal braces as '{{{{' and '}}}}'): {err}"
+        ) from err

@@ -1,0 +1,166 @@
+"""Tests of the rast_benchmarks registry, loaders and prompt templates."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import pytest
+from rast_benchmarks import (
+    BENCHMARKS,
+    PROMPT_TEMPLATES,
+    build_prompt,
+    canonical_name,
+    load_benchmark,
+    question_text,
+)
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared benchmark files not found at {SHARED}")
+EXPECTED_COUNTS = {
+    "math500": 500,
+    "aime24": 30,
+    "amc23": 40,
+    "minerva_math": 272,
+    "olympiadbench": 675,
+    "gsm8k": 1319,
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_env_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAST_DATA_DIR", raising=False)
+
+
+@needs_shared
+@pytest.mark.parametrize("name,count", EXPECTED_COUNTS.items())
+def test_counts_via_data_dir(name: str, count: int) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a count mismatch warning would fail here
+        records = load_benchmark(name, data_dir=str(SHARED))
+    assert len(records) == count == BENCHMARKS[name].expected_count
+    assert all(question_text(name, r).strip() for r in records)
+
+
+@needs_shared
+@pytest.mark.parametrize("name,count", EXPECTED_COUNTS.items())
+def test_counts_via_env(name: str, count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAST_DATA_DIR", str(SHARED))
+    assert len(load_benchmark(name)) == count
+
+
+@needs_shared
+def test_question_field_is_the_registered_one() -> None:
+    for name in EXPECTED_COUNTS:
+        record = load_benchmark(name, data_dir=str(SHARED))[0]
+        field = BENCHMARKS[name].question_field
+        assert question_text(name, record) == record[field]
+
+
+@needs_shared
+def test_file_order_preserved() -> None:
+    first_line = (SHARED / "gsm8k" / "test.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    assert load_benchmark("GSM8K", data_dir=str(SHARED))[0] == json.loads(first_line)
+
+
+def test_explicit_data_dir_beats_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "amc23").mkdir()
+    (tmp_path / "amc23" / "test.jsonl").write_text('{"question": "q", "answer": "1"}\n')
+    monkeypatch.setenv("RAST_DATA_DIR", str(tmp_path / "elsewhere"))
+    with pytest.warns(UserWarning, match="loaded 1 records, expected 40"):
+        records = load_benchmark("AMC", data_dir=str(tmp_path))
+    assert records == [{"question": "q", "answer": "1"}]
+
+
+@pytest.mark.parametrize(
+    "alias,name",
+    [
+        ("MATH", "math500"),
+        ("math", "math500"),
+        ("AIME", "aime24"),
+        ("AMC", "amc23"),
+        ("Minerva", "minerva_math"),
+        ("Olympiad", "olympiadbench"),
+        ("OlympiadBench", "olympiadbench"),
+        ("GSM8K", "gsm8k"),
+        ("gsm8k", "gsm8k"),
+        ("Math500", "math500"),
+        ("MINERVA_MATH", "minerva_math"),
+        ("demo", "demo"),
+    ],
+)
+def test_aliases(alias: str, name: str) -> None:
+    assert canonical_name(alias) == name
+
+
+def test_unknown_name_lists_known_names() -> None:
+    with pytest.raises(ValueError) as info:
+        canonical_name("mmlu")
+    message = str(info.value)
+    assert "mmlu" in message and "\n" not in message
+    for name in [*EXPECTED_COUNTS, "demo", "olympiad"]:
+        assert name in message
+
+
+def test_missing_file_names_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as info:
+        load_benchmark("gsm8k", data_dir=str(tmp_path))
+    message = str(info.value)
+    assert str(tmp_path / "gsm8k" / "test.jsonl") in message
+    assert "--data_dir" in message and "\n" not in message
+
+
+def test_missing_file_via_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAST_DATA_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="math500"):
+        load_benchmark("MATH")
+
+
+def test_malformed_line_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "aime24" / "test.jsonl"
+    path.parent.mkdir()
+    path.write_text('{"problem": "a"}\n\n{"problem": "b"}\n{"problem": oops}\n')
+    with pytest.raises(ValueError, match=rf"{path}:4\b"):
+        load_benchmark("aime24", data_dir=str(tmp_path))
+
+
+def test_demo_is_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAST_DATA_DIR", str(tmp_path))  # empty folder: demo must not look there
+    records = load_benchmark("demo", data_dir=str(tmp_path))
+    assert len(records) == 8
+    for record in records:
+        assert set(record) == {"problem", "answer"}
+        assert question_text("demo", record).strip() and record["answer"].strip()
+    assert len({r["problem"] for r in records}) == 8
+
+
+def test_prompt_templates() -> None:
+    assert PROMPT_TEMPLATES["original"] == "Question:\n{question}\nAnswer:\nLet's think step by step.\n"
+    assert build_prompt("original", "1+1?") == "Question:\n1+1?\nAnswer:\nLet's think step by step.\n"
+    assert build_prompt("qwen_boxed", "1+1?") == (
+        "<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}."
+        "<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n"
+    )
+    assert build_prompt("Q: {question}\nA:", "x {y}") == "Q: x {y}\nA:"
+
+
+@pytest.mark.parametrize("template", ["no_such_template", "Q: {q}", "{question} {other}"])
+def test_bad_prompt_template(template: str) -> None:
+    with pytest.raises(ValueError, match="template"):
+        build_prompt(template, "q")
+
+
+def test_hub_fallback_uses_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def fake_load_dataset(hub_id: str, config: str | None, split: str) -> list[dict]:
+        calls.append((hub_id, config, split))
+        return [{"question": f"q{i}", "answer": "#### 1"} for i in range(1319)]
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=fake_load_dataset))
+    records = load_benchmark("gsm8k")
+    assert calls == [("openai/gsm8k", "main", "test")]
+    assert len(records) == 1319 and records[0]["question"] == "q0"
