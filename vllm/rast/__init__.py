@@ -1,0 +1,1 @@
+"""RAST: reasoning activation by small-model transfer, inside vLLM."""
