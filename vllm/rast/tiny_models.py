@@ -5,9 +5,12 @@ One byte-level BPE tokenizer is trained locally and shared by three checkpoints:
 - ``base``: 3 layers, hidden 128, 4 query heads, 2 KV heads, untied embeddings, vocabulary padded to 640 rows
   (a larger padding than the small models', as Qwen2.5-14B's 152064 rows against Qwen2.5-1.5B's 151936);
 - ``negative``: 2 layers, hidden 64, 2 query heads, 1 KV head, tied embeddings, 576 rows (the small model before RL);
-- ``positive``: ``negative`` plus a seeded perturbation of every weight (the same small model after "RL").
+- ``positive``: ``negative`` plus a seeded perturbation of every weight (the same small model after "RL");
+- ``negative_b`` / ``positive_b``: a second small family (1 layer, hidden 96, 3 query heads, 1 KV head, 600 rows),
+  for tests with two pairs.
 
-The weights are random but large enough that greedy decoding has clear margins. Checkpoints are cached under
+The weights are random but large enough that greedy decoding has clear margins; embedding and output rows past
+the tokenizer's size stay near zero, as the untrained padding rows of real checkpoints do. Checkpoints are cached under
 ``$RAST_CACHE_DIR`` (default ``~/.cache/rast``) in a folder named after :data:`RECIPE_VERSION`.
 
 Command line: ``python -m rast.tiny_models`` prints the three paths, building them if needed.
@@ -23,18 +26,20 @@ from pathlib import Path
 
 import torch
 
-RECIPE_VERSION = "tiny-qwen2-v1"
+RECIPE_VERSION = "tiny-qwen2-v3"
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 TOKENIZER_VOCAB_SIZE = 512
-ROLES = ("base", "positive", "negative")
+ROLES = ("base", "positive", "negative", "positive_b", "negative_b")
 
 _ARCHITECTURES = {
     "base": dict(hidden_size=128, intermediate_size=256, num_hidden_layers=3, num_attention_heads=4,
                  num_key_value_heads=2, vocab_size=640, tie_word_embeddings=False),
     "small": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
                   num_key_value_heads=1, vocab_size=576, tie_word_embeddings=True),
+    "small_b": dict(hidden_size=96, intermediate_size=192, num_hidden_layers=1, num_attention_heads=3,
+                    num_key_value_heads=1, vocab_size=600, tie_word_embeddings=False),
 }
-_SEEDS = {"base": 1234, "small": 5678, "rl_delta": 91011}
+_SEEDS = {"base": 1234, "small": 5678, "small_b": 2468, "rl_delta": 91011}
 _INIT_STD = 0.1
 _RL_DELTA_STD = 0.03
 
@@ -45,7 +50,7 @@ def cache_root() -> Path:
 
 
 def tiny_model_paths() -> dict[str, str]:
-    """Paths of the tiny ``base``, ``positive`` and ``negative`` checkpoints, built on first use."""
+    """Paths of the tiny checkpoints by role (see :data:`ROLES`), built on first use."""
     root = cache_root() / RECIPE_VERSION
     if not (root / "complete").exists():
         _build_atomically(root)
@@ -68,12 +73,12 @@ def _build_atomically(root: Path) -> None:
 
 
 def build_tiny_models(out_dir: Path) -> None:
-    """Write ``base/``, ``positive/`` and ``negative/`` checkpoints (config, safetensors, tokenizer) to ``out_dir``."""
+    """Write one checkpoint folder (config, safetensors, tokenizer) per role to ``out_dir``."""
     tokenizer = _train_tokenizer()
-    base = _random_model("base")
-    negative = _random_model("small")
-    positive = _perturbed_copy(negative)
-    for role, model in (("base", base), ("positive", positive), ("negative", negative)):
+    negative, negative_b = _random_model("small"), _random_model("small_b")
+    models = {"base": _random_model("base"), "positive": _perturbed_copy(negative), "negative": negative,
+              "positive_b": _perturbed_copy(negative_b), "negative_b": negative_b}
+    for role, model in models.items():
         model.save_pretrained(out_dir / role, safe_serialization=True)
         tokenizer.save_pretrained(out_dir / role)
 
@@ -93,6 +98,8 @@ def _random_model(kind: str):
         for name, param in model.named_parameters():
             if "norm" in name:
                 param.uniform_(0.5, 1.5)
+            elif "embed_tokens" in name or "lm_head" in name:
+                param[TOKENIZER_VOCAB_SIZE:] *= 1e-3
     return model
 
 
@@ -102,8 +109,11 @@ def _perturbed_copy(model):
     tuned = copy.deepcopy(model)
     generator = torch.Generator().manual_seed(_SEEDS["rl_delta"])
     with torch.no_grad():
-        for param in tuned.parameters():
-            param.add_(torch.randn(param.shape, generator=generator) * _RL_DELTA_STD)
+        for name, param in tuned.named_parameters():
+            delta = torch.randn(param.shape, generator=generator) * _RL_DELTA_STD
+            if "embed_tokens" in name or "lm_head" in name:
+                delta[TOKENIZER_VOCAB_SIZE:] = 0.0  # RL does not train padding rows
+            param.add_(delta)
     return tuned
 
 

@@ -1,0 +1,95 @@
+"""``RastLLM``: a vLLM ``LLM`` whose next-token logits are ``base + sum_i alpha_i * (positive_i - negative_i)``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from rast.config import RastConfig, RastConfigError, build_pairs, check_alpha
+from rast.validation import base_architecture, check_model_exists, check_tokenizers_agree
+
+WORKER_EXTENSION = "rast.worker_extension.RastWorkerExtension"
+
+
+def rast_config(base: str, positive: str | Sequence[str | None] | None = None,
+                negative: str | Sequence[str | None] | None = None,
+                alpha: float | Sequence[float] = 1.0) -> RastConfig | None:
+    """Validate the models and settings, before any model work; ``None`` means the base model alone."""
+    positives, negatives = _as_list(positive), _as_list(negative)
+    if len(positives) != len(negatives):
+        raise RastConfigError(f"got {len(positives)} positive and {len(negatives)} negative models: give them in pairs")
+    pairs = build_pairs(positives, negatives, alphas_per_pair(alpha, max(len(positives), 1)))
+    for model in (base, *(m for pair in pairs for m in (pair.positive, pair.negative))):
+        check_model_exists(model)
+    if not pairs:
+        return None
+    check_tokenizers_agree(base, [m for pair in pairs for m in (pair.positive, pair.negative)])
+    return RastConfig(base_architecture=base_architecture(base), pairs=pairs)
+
+
+def engine_kwargs(base: str, config: RastConfig | None, **vllm_kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments for ``vllm.LLM`` (or ``AsyncEngineArgs``) that run ``config`` on top of ``base``."""
+    kwargs = dict(model=base, **vllm_kwargs)
+    if config is not None:
+        kwargs["hf_overrides"] = {**vllm_kwargs.get("hf_overrides", {}), **config.hf_overrides()}
+        kwargs.setdefault("worker_extension_cls", WORKER_EXTENSION)
+    return kwargs
+
+
+class RastLLM:
+    """RAST decoding on vLLM: ``generate`` behaves as ``vllm.LLM.generate`` and returns its usual outputs.
+
+    Without positive/negative models it is plain vLLM on ``base`` (the baseline every RAST table compares against).
+    Extra keyword arguments go to ``vllm.LLM`` (``tensor_parallel_size``, ``dtype``, ``gpu_memory_utilization``, ...).
+    """
+
+    def __init__(self, base: str, positive: str | Sequence[str | None] | None = None,
+                 negative: str | Sequence[str | None] | None = None, alpha: float | Sequence[float] = 1.0,
+                 **vllm_kwargs: Any) -> None:
+        from vllm import LLM
+
+        self.config = rast_config(base, positive, negative, alpha)
+        self.llm = LLM(**engine_kwargs(base, self.config, **vllm_kwargs))
+
+    @property
+    def alphas(self) -> list[float]:
+        return self.config.alphas if self.config else []
+
+    def set_alpha(self, alpha: float | Sequence[float]) -> None:
+        """Change the pair weights for the next ``generate`` calls, without reloading any model."""
+        if self.config is None:
+            raise RastConfigError("this engine runs the base model alone: there is no alpha to set")
+        alphas = alphas_per_pair(alpha, len(self.config.pairs))
+        self.llm.collective_rpc("rast_set_alphas", args=(alphas,))
+        pairs = tuple(replace(pair, alpha=a) for pair, a in zip(self.config.pairs, alphas))
+        self.config = replace(self.config, pairs=pairs)
+
+    def generate(self, prompts, sampling_params=None, **kwargs):
+        """Same as ``vllm.LLM.generate``."""
+        return self.llm.generate(prompts, sampling_params, **kwargs)
+
+    def get_tokenizer(self):
+        return self.llm.get_tokenizer()
+
+    def shutdown(self) -> None:
+        """Stop the engine and free its memory."""
+        self.llm.llm_engine.engine_core.shutdown()
+
+
+def alphas_per_pair(alpha: float | Sequence[float], num_pairs: int) -> list[float]:
+    """One finite alpha per pair: a single value applies to every pair."""
+    alphas = [check_alpha(a) for a in (alpha if isinstance(alpha, (list, tuple)) else [alpha])]
+    if len(alphas) == 1:
+        alphas = alphas * num_pairs
+    if len(alphas) != num_pairs:
+        raise RastConfigError(f"got {len(alphas)} alphas for {num_pairs} pairs: give one alpha, or one per pair")
+    return alphas
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)):
+        return [value]
+    return list(value)
