@@ -1,0 +1,190 @@
+"""Reading a results directory (prediction-{i}.jsonl files) and computing its metrics."""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simplerl_math_eval.grader import Grader
+from simplerl_math_eval.metrics import (
+    average_accuracy,
+    cluster_answers,
+    legacy_pass_at_k,
+    majority_at_k,
+    pass_at_k_curve,
+)
+from simplerl_math_eval.parser import extract_answer, parse_ground_truth
+
+_PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
+
+
+@dataclass
+class Graded:
+    """Per-sample grading of one results directory; arrays have shape (problems, runs)."""
+
+    data_name: str
+    idxs: list[int]
+    golds: list[str]
+    predictions: list[list[str]]
+    correct: np.ndarray
+    timed_out: np.ndarray
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}: line {number} is not valid JSON ({e.msg}); fix or regenerate the file") from None
+            if not isinstance(row, dict) or "model_output" not in row:
+                raise ValueError(f"{path}: line {number} has no 'model_output' field; fix or regenerate the file")
+            rows.append(row)
+    return rows
+
+
+def read_runs(res_dir: Path, k: int) -> list[list[dict]]:
+    """The k runs prediction-0.jsonl .. prediction-{k-1}.jsonl of ``res_dir``, checked for completeness."""
+    if not res_dir.is_dir():
+        raise FileNotFoundError(f"results directory {res_dir} does not exist")
+    present = {int(m.group(1)) for p in res_dir.iterdir() if (m := _PREDICTION_FILE.fullmatch(p.name))}
+    missing = [i for i in range(k) if i not in present]
+    if missing:
+        raise FileNotFoundError(
+            f"{res_dir}: --k {k} needs prediction-0.jsonl .. prediction-{k - 1}.jsonl but "
+            f"{len(missing)} are missing (first: prediction-{missing[0]}.jsonl, {len(present)} present); "
+            f"lower --k or generate the missing runs"
+        )
+    extra = sorted(i for i in present if i >= k)
+    if extra:
+        raise ValueError(
+            f"{res_dir}: found {len(extra)} prediction files beyond --k {k} (e.g. prediction-{extra[0]}.jsonl); "
+            f"pass --k {k + len(extra)} or move them away"
+        )
+    return [_read_jsonl(res_dir / f"prediction-{i}.jsonl") for i in range(k)]
+
+
+def _line_count_error(path: Path, lines: int, data_name: str, expected: int, size: int) -> ValueError:
+    limit = f" (first {expected} of {size} problems, --num_questions {expected})" if expected < size else ""
+    return ValueError(
+        f"{path}: has {lines} lines but benchmark {data_name} has {expected} problems{limit}; "
+        f"each line must be one problem in dataset order (check --num_questions / --limit)"
+    )
+
+
+def select_problems(
+    res_dir: Path, runs: list[list[dict]], data_name: str, num_questions: int | None, data_dir: str | None
+) -> tuple[list[list[dict]], list[str]]:
+    """Check each run's line count against the benchmark; return the runs cut to the evaluated
+    problems and their gold answers (a line's own ``answer`` wins over the benchmark record)."""
+    from rast_benchmarks import load_benchmark
+
+    records = load_benchmark(data_name, data_dir)
+    size = len(records)
+    expected = min(num_questions, size) if num_questions else size
+    for i, run in enumerate(runs):
+        if len(run) != expected and not (len(run) == size and expected < size):
+            raise _line_count_error(res_dir / f"prediction-{i}.jsonl", len(run), data_name, expected, size)
+    runs = [run[:expected] for run in runs]
+    golds = [
+        parse_ground_truth({"answer": line["answer"]}, "demo") if line.get("answer") is not None else parse_ground_truth(record, data_name)
+        for line, record in zip(runs[0], records)
+    ]
+    return runs, golds
+
+
+def grade_runs(
+    runs: list[list[dict]],
+    data_name: str,
+    golds: list[str],
+    grader: Grader,
+    on_progress: Callable[[int], None] | None = None,
+) -> Graded:
+    """Extract every sample's answer and grade it against its problem's gold answer."""
+    n_problems = len(golds)
+    predictions = [[extract_answer(run[j]["model_output"], data_name) for run in runs] for j in range(n_problems)]
+    pairs = [(predictions[j][r], golds[j]) for j in range(n_problems) for r in range(len(runs))]
+    verdicts = grader.grade_many(pairs, on_progress)
+    correct = np.array([v.correct for v in verdicts], dtype=bool).reshape(n_problems, len(runs))
+    timed_out = np.array([v.timed_out for v in verdicts], dtype=bool).reshape(n_problems, len(runs))
+    idxs = [runs[0][j].get("idx", j) for j in range(n_problems)]
+    return Graded(data_name, idxs, golds, predictions, correct, timed_out)
+
+
+def majority_labels(graded: Graded, grader: Grader) -> list[list[int]]:
+    """Equivalence-cluster ids of the samples of each problem (see metrics.cluster_answers).
+
+    All correct answers equal the gold, so they form one cluster; the wrong answers are
+    clustered with math_equal, their pairwise comparisons graded in one batch first.
+    """
+    pairs = []
+    for answers, correct in zip(graded.predictions, graded.correct):
+        wrong = list(dict.fromkeys(a for a, c in zip(answers, correct) if not c))
+        pairs += [(a, b) for i, a in enumerate(wrong) for b in wrong[:i]]
+    grader.grade_many(pairs)
+    labels = []
+    for answers, correct in zip(graded.predictions, graded.correct):
+        is_correct = dict(zip(answers, correct))
+
+        def equal(a: str, b: str) -> bool:
+            if is_correct[a] or is_correct[b]:
+                return bool(is_correct[a] and is_correct[b])
+            return grader.grade(a, b).correct
+
+        labels.append(cluster_answers(answers, equal))
+    return labels
+
+
+def compute_metrics(
+    graded: Graded,
+    ks: list[int],
+    grader: Grader,
+    with_majority: bool,
+    legacy: bool,
+    seed: int,
+) -> dict:
+    """All metrics of one graded results directory (majority only when ``with_majority``;
+    ``seed`` drives the legacy pass@k draw and sampled majority@k)."""
+    mean, std = average_accuracy(graded.correct)
+    metrics = {
+        "data_name": graded.data_name,
+        "num_problems": int(graded.correct.shape[0]),
+        "num_samples": int(graded.correct.shape[1]),
+        "pass@k": {str(k): v for k, v in pass_at_k_curve(graded.correct).items()},
+        "average": mean,
+        "average_std": std,
+        "timeouts": int(graded.timed_out.sum()),
+    }
+    if legacy:
+        metrics["legacy_seed"] = seed
+        metrics["legacy_pass@k"] = {str(k): legacy_pass_at_k(graded.correct, k, seed) for k in ks}
+    if with_majority:
+        labels = majority_labels(graded, grader)
+        metrics["maj@k"] = {
+            str(k): float(np.mean([majority_at_k(l, c, k, seed) for l, c in zip(labels, graded.correct)]))
+            for k in ks
+        }
+    return metrics
+
+
+def write_outputs(res_dir: Path, graded: Graded, metrics: dict) -> None:
+    """Write metrics.json and verdicts.jsonl into the results directory."""
+    (res_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    with (res_dir / "verdicts.jsonl").open("w", encoding="utf-8") as f:
+        for j, idx in enumerate(graded.idxs):
+            for run, prediction in enumerate(graded.predictions[j]):
+                row = {
+                    "idx": idx,
+                    "run": run,
+                    "prediction": prediction,
+                    "gold": graded.golds[j],
+                    "correct": bool(graded.correct[j, run]),
+                    "timed_out": bool(graded.timed_out[j, run]),
+                }
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,241 @@
+"""Mathematical equivalence of a predicted answer and a reference answer.
+
+Each comparison first goes through a cheap in-process path (normalised strings, exact
+rational arithmetic on plain numbers, element-wise comparison of tuples, intervals, sets and
+matrices). Only pairs it cannot decide go to math-verify/sympy, which runs in a pool of
+worker processes under a hard time limit; a timed-out comparison counts as not equal.
+Verdicts are cached by (prediction, reference).
+"""
+
+import atexit
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from simplerl_math_eval.normalize import (
+    Number,
+    compact,
+    drop_thousands_commas,
+    parse_number,
+    split_top_level,
+)
+from simplerl_math_eval.symbolic import symbolic_equal
+from simplerl_math_eval.workers import Compare, WorkerPool
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of one comparison."""
+
+    correct: bool
+    timed_out: bool = False
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def _rounds_to(decimal: Number, exact: Number) -> bool:
+    """A decimal with >= 3 significant digits matches a value that rounds to it."""
+    if decimal.places is None or exact.places is not None or decimal.significant < 3:
+        return False
+    return abs(decimal.value - exact.value) <= Fraction(1, 2 * 10**decimal.places)
+
+
+def _numbers_equal(a: Number, b: Number) -> bool:
+    if a.percent == b.percent:
+        candidates = [(a, b)]
+    else:  # 50% may stand for 0.5 or for 50
+        pct, other = (a, b) if a.percent else (b, a)
+        scaled = Number(pct.value / 100, pct.places, pct.significant)
+        candidates = [(pct, other), (scaled, other)]
+    return any(
+        x.value == y.value or _rounds_to(x, y) or _rounds_to(y, x) for x, y in candidates
+    )
+
+
+# ---------------------------------------------------------------- structures
+
+
+@dataclass(frozen=True)
+class _Structure:
+    kind: str  # "seq" (tuple/interval/list in brackets), "set" or "matrix"
+    items: tuple[str, ...]
+    brackets: str = ""
+    shape: tuple[int, int] = (0, 0)
+
+
+_MATRIX = re.compile(r"\\begin\{([pbvB]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.S)
+
+
+def _enclosed(s: str, opening: str, closing: str) -> bool:
+    if not (s.startswith(opening) and s.endswith(closing)):
+        return False
+    depth = 0
+    for i, ch in enumerate(s):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and len(opening) <= i < len(s) - 1:
+            return False
+    return True
+
+
+def _structure(s: str) -> _Structure | None:
+    if m := _MATRIX.fullmatch(s):
+        rows = [split_top_level(row, "&") for row in m.group(2).split("\\\\") if row.strip()]
+        if rows and len({len(row) for row in rows}) == 1:
+            items = tuple(item for row in rows for item in row)
+            return _Structure("matrix", items, shape=(len(rows), len(rows[0])))
+        return None
+    if _enclosed(s, "\\{", "\\}"):
+        return _Structure("set", tuple(split_top_level(s[2:-2])))
+    if s[:1] in "([" and s[-1:] in ")]" and _enclosed(s, s[0], s[-1]):
+        items = split_top_level(s[1:-1])
+        if len(items) > 1:
+            return _Structure("seq", tuple(items), brackets=s[0] + s[-1])
+    items = split_top_level(s)
+    if len(items) > 1:
+        return _Structure("set", tuple(items))
+    return None
+
+
+def _all_equal(verdicts: list[bool | None]) -> bool | None:
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
+
+
+def _structures_equal(a: _Structure, b: _Structure) -> bool | None:
+    if a.kind != b.kind:
+        return None
+    if a.kind == "set":
+        if len(a.items) != len(b.items):
+            return None  # {1, 1, 2} = {1, 2}: let sympy decide
+        unmatched = list(b.items)
+        for item in a.items:
+            match = next((o for o in unmatched if fast_equal(item, o)), None)
+            if match is None:
+                undecided = any(fast_equal(item, o) is None for o in unmatched)
+                return None if undecided else False
+            unmatched.remove(match)
+        return True
+    if a.brackets != b.brackets or a.shape != b.shape or len(a.items) != len(b.items):
+        return False
+    return _all_equal([fast_equal(x, y) for x, y in zip(a.items, b.items)])
+
+
+# ---------------------------------------------------------------- fast path
+
+
+def fast_equal(prediction: str, reference: str) -> bool | None:
+    """Decide cheap cases in-process: True/False, or None when sympy is needed."""
+    p, r = compact(prediction), compact(reference)
+    if not p or not r:
+        return False
+    if p == r:
+        return True
+    if ("," in p) != ("," in r):  # "1,000" is a number unless both sides are lists
+        p, r = drop_thousands_commas(p), drop_thousands_commas(r)
+    p_num, r_num = parse_number(p), parse_number(r)
+    if p_num and r_num:
+        return _numbers_equal(p_num, r_num)
+    p_struct, r_struct = _structure(p), _structure(r)
+    if p_struct and r_struct:
+        return _structures_equal(p_struct, r_struct)
+    return None
+
+
+# ---------------------------------------------------------------- grader
+
+
+class Grader:
+    """Grades (prediction, reference) pairs: fast path, cache, then a timed worker pool."""
+
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        workers: int | None = None,
+        compare: Compare = symbolic_equal,
+    ) -> None:
+        self.timeout = timeout
+        self.workers = workers or min(8, os.cpu_count() or 1)
+        self.compare = compare
+        self.timeouts = 0
+        self._cache: dict[tuple[str, str], Verdict] = {}
+        self._pool: WorkerPool | None = None
+
+    def grade(self, prediction: str, reference: str) -> Verdict:
+        """Grade one pair."""
+        return self.grade_many([(prediction, reference)])[0]
+
+    def grade_many(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        on_progress: Callable[[int], None] | None = None,
+    ) -> list[Verdict]:
+        """Grade many pairs; sympy comparisons run in parallel. ``on_progress(n)`` reports n more done."""
+        slow: dict[tuple[str, str], list[int]] = {}
+        done = 0
+        for i, pair in enumerate(pairs):
+            if pair in self._cache:
+                done += 1
+                continue
+            if pair not in slow:
+                fast = fast_equal(*pair)
+                if fast is not None:
+                    self._cache[pair] = Verdict(fast)
+                    done += 1
+                    continue
+            slow.setdefault(pair, []).append(i)
+        if on_progress is not None and done:
+            on_progress(done)
+        if slow:
+            tasks = list(slow)
+
+            def record(index: int, equal: bool, timed_out: bool) -> None:
+                self._cache[tasks[index]] = Verdict(equal, timed_out)
+                self.timeouts += timed_out
+                if on_progress is not None:
+                    on_progress(len(slow[tasks[index]]))
+
+            self._get_pool().run(tasks, record)
+        return [self._cache[pair] for pair in pairs]
+
+    def _get_pool(self) -> WorkerPool:
+        if self._pool is None:
+            self.compare("1", "1")  # warm up imports/parsers once so forked workers inherit them
+            self._pool = WorkerPool(self.compare, self.workers, self.timeout)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_DEFAULT_GRADERS: dict[float, Grader] = {}
+
+
+@atexit.register
+def _close_default_graders() -> None:
+    for grader in _DEFAULT_GRADERS.values():
+        grader.close()
+
+
+def math_equal(prediction: str, reference: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """True when ``prediction`` is mathematically equivalent to ``reference``.
+
+    A comparison that exceeds ``timeout`` seconds is abandoned and counts as not equal.
+    """
+    grader = _DEFAULT_GRADERS.setdefault(timeout, Grader(timeout))
+    return grader.grade(prediction, reference).correct

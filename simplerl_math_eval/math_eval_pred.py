@@ -1,0 +1,113 @@
+"""Command line: grade prediction-{i}.jsonl files and print pass@k / maj@k / average tables.
+
+Run from inside simplerl_math_eval/, e.g.
+    python math_eval_pred.py --data_names olympiadbench --k 32 --num_questions 675 \\
+        --evaluation_mode pass --res_dir results/OlympiadBench
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+try:
+    from simplerl_math_eval.evaluate import compute_metrics, grade_runs, read_runs, select_problems, write_outputs
+except ImportError:  # not pip-installed: import the package from the folder this script lives in
+    sys.path.append(str(Path(__file__).resolve().parent.parent))
+    from simplerl_math_eval.evaluate import compute_metrics, grade_runs, read_runs, select_problems, write_outputs
+
+from simplerl_math_eval.grader import DEFAULT_TIMEOUT, Grader
+from tqdm import tqdm
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data_names", required=True,
+                        help="benchmark name (or comma-separated names, one per --res_dir)")
+    parser.add_argument("--res_dir", nargs="+", required=True,
+                        help="one or more results directories holding prediction-{i}.jsonl (one table row each)")
+    parser.add_argument("--k", type=int, required=True, help="number of runs: prediction-0 .. prediction-{k-1}")
+    parser.add_argument("--num_questions", type=int, default=None,
+                        help="evaluate only the first N problems (files must hold N lines or the full benchmark)")
+    parser.add_argument("--evaluation_mode", choices=["average", "pass", "majority"], default="pass",
+                        help="which metric columns to print (pass@k and average are always in metrics.json)")
+    parser.add_argument("--data_dir", default=None, help="local benchmark folder laid out as DIR/{name}/test.jsonl")
+    parser.add_argument("--legacy_pass_at_k", action="store_true",
+                        help="also report the original project's pass@k (k runs drawn at random, seeded by --seed)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --legacy_pass_at_k and sampled majority@k")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="hard time limit in seconds per symbolic comparison (timed out = wrong)")
+    parser.add_argument("--workers", type=int, default=None, help="processes for symbolic comparisons")
+    return parser.parse_args(argv)
+
+
+def table_ks(k: int) -> list[int]:
+    """1, 2, 4, ... up to k, and k itself."""
+    ks = [2**i for i in range(k.bit_length()) if 2**i <= k]
+    return ks if ks[-1] == k else ks + [k]
+
+
+def format_table(rows: list[tuple[str, dict]], ks: list[int], mode: str, legacy: bool) -> str:
+    """An aligned text table, one row per results directory."""
+    if mode == "pass":
+        key = "legacy_pass@k" if legacy else "pass@k"
+        columns = [(f"{'legacy ' if legacy else ''}pass@{k}", key, str(k)) for k in ks]
+    elif mode == "majority":
+        columns = [(f"maj@{k}", "maj@k", str(k)) for k in ks]
+    else:
+        columns = []
+    header = ["res_dir"] + [name for name, _, _ in columns] + ["average±std", "problems", "timeouts"]
+    lines = []
+    for res_dir, m in rows:
+        cells = [f"{100 * m[key][k]:.1f}" for _, key, k in columns]
+        cells.append(f"{100 * m['average']:.1f}±{100 * m['average_std']:.1f}")
+        lines.append([res_dir] + cells + [str(m["num_problems"]), str(m["timeouts"])])
+    widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
+
+    def render(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    return "\n".join([render(header), "  ".join("-" * w for w in widths)] + [render(r) for r in lines])
+
+
+def run(args: argparse.Namespace) -> str:
+    """Evaluate every results directory; write their outputs and return the table."""
+    from rast_benchmarks import canonical_name
+
+    names = [canonical_name(n.strip()) for n in args.data_names.split(",")]
+    if len(names) not in (1, len(args.res_dir)):
+        raise ValueError(f"--data_names has {len(names)} names for {len(args.res_dir)} --res_dir; give 1 or one per dir")
+    if args.k < 1 or (args.num_questions is not None and args.num_questions < 1):
+        raise ValueError("--k and --num_questions must be positive")
+    names = names * len(args.res_dir) if len(names) == 1 else names
+    ks = table_ks(args.k)
+    prepared = []
+    for res_dir, name in zip(args.res_dir, names):  # check every input before the slow part
+        runs = read_runs(Path(res_dir), args.k)
+        prepared.append((res_dir, name, *select_problems(Path(res_dir), runs, name, args.num_questions, args.data_dir)))
+    rows = []
+    with Grader(args.timeout, args.workers) as grader:
+        for res_dir, name, runs, golds in prepared:
+            with tqdm(total=len(golds) * args.k, desc=f"grading {res_dir}", unit="sample") as bar:
+                graded = grade_runs(runs, name, golds, grader, bar.update)
+            with_majority = args.evaluation_mode == "majority"
+            metrics = compute_metrics(graded, ks, grader, with_majority, args.legacy_pass_at_k, args.seed)
+            metrics["res_dir"] = res_dir
+            write_outputs(Path(res_dir), graded, metrics)
+            rows.append((res_dir, metrics))
+    return format_table(rows, ks, args.evaluation_mode, args.legacy_pass_at_k)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: prints the table, or one ``error: ...`` line and exit code 2 on bad input."""
+    args = parse_args(argv)
+    try:
+        print(run(args))
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

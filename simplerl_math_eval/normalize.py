@@ -1,0 +1,142 @@
+"""String normalisation of answers and exact parsing of plain numbers."""
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+_REPLACEMENTS = [
+    (r"\\left\b|\\right\b|\\displaystyle|\\bigl|\\bigr|\\Bigl|\\Bigr|\\big|\\Big", ""),
+    (r"\\[dt]frac", r"\\frac"),
+    (r"\\dbinom|\\tbinom", r"\\binom"),
+    (r"\\geqslant|\\ge(?![a-zA-Z])", r"\\geq"),
+    (r"\\leqslant|\\le(?![a-zA-Z])", r"\\leq"),
+    (r"\\neq|\\ne(?![a-zA-Z])", r"\\neq"),
+    (r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree", ""),
+    (r"\\\$|\$", ""),
+    (r"\\%", "%"),
+    (r"(?<!\\)\\[!,;:> ]|~|\\quad|\\qquad", " "),
+    (r"\\text\s*\{\s*or\s*\}|\\text\s*\{\s*and\s*\}", ","),
+]
+_REPLACEMENTS = [(re.compile(pat), rep) for pat, rep in _REPLACEMENTS]
+_TEXT_CMD = r"\\(?:text|textbf|textit|mbox|mathrm|mathbf|operatorname)\s*"
+_TRAILING_UNIT = re.compile(_TEXT_CMD + r"\{[^{}]*\}\s*(?:\^\{?\d\}?)?$")
+_TEXT_WRAPPER = re.compile(_TEXT_CMD + r"\{([^{}]*)\}")
+_UNIT_WORDS = re.compile(r"^([-+]?[\d.,]+%?)\s+[a-zA-Z]{2,}(?:\s+[a-zA-Z]+)*$")
+_ASSIGNMENT = re.compile(
+    r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\s*\([a-z]\))\s*=\s*(?![=<>])([^=]+)$"
+)
+
+
+def _strip_outer_braces(s: str) -> str:
+    while len(s) >= 2 and s[0] == "{" and s[-1] == "}" and _closing_index(s, 0) == len(s) - 1:
+        s = s[1:-1].strip()
+    return s
+
+
+def _closing_index(s: str, start: int) -> int:
+    """Index of the bracket closing the one at ``start`` (any bracket type), or -1."""
+    depth = 0
+    for i in range(start, len(s)):
+        if s[i] in "([{":
+            depth += 1
+        elif s[i] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def clean(answer: str) -> str:
+    """Remove presentation-only LaTeX (``\\left``, ``\\dfrac``, degrees, units, ``x =``) from an answer."""
+    s = answer.replace("\n", " ").strip()
+    for pattern, replacement in _REPLACEMENTS:
+        s = pattern.sub(replacement, s)
+    s = s.strip().rstrip(".").strip()
+    while _TRAILING_UNIT.search(s) and _TRAILING_UNIT.sub("", s).strip():
+        s = _TRAILING_UNIT.sub("", s).strip()
+    s = _TEXT_WRAPPER.sub(r"\1", s).strip()
+    s = _UNIT_WORDS.sub(r"\1", s)
+    assignment = _ASSIGNMENT.match(s)
+    if assignment:
+        s = assignment.group(1).strip()
+    return _strip_outer_braces(s.rstrip(".").strip())
+
+
+def compact(answer: str) -> str:
+    """``clean`` with all whitespace removed: the key for exact string comparison."""
+    return re.sub(r"\s+", "", clean(answer))
+
+
+def split_top_level(s: str, sep: str = ",") -> list[str]:
+    """Split ``s`` on ``sep`` where it is not nested inside brackets."""
+    parts, depth, current = [], 0, []
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?")
+
+
+def drop_thousands_commas(s: str) -> str:
+    """``1,234,567`` -> ``1234567``; other strings unchanged."""
+    return s.replace(",", "") if _THOUSANDS.fullmatch(s) else s
+
+
+@dataclass(frozen=True)
+class Number:
+    """An exactly parsed number; ``places`` is set when it was written as a decimal fraction."""
+
+    value: Fraction
+    places: int | None = None
+    significant: int = 0
+    percent: bool = False
+
+
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_DECIMAL = re.compile(_NUM)
+_SCIENTIFIC = re.compile(rf"({_NUM})(?:[eE]|(?:\\times|\\cdot|\*)10\^)\{{?([-+]?\d+)\}}?")
+_POWER_OF_TEN = re.compile(r"10\^\{?([-+]?\d+)\}?")
+_FRAC = re.compile(rf"([-+]?)\\frac\{{({_NUM})\}}\{{({_NUM})\}}|([-+]?)\\frac(\d)(\d)")
+_SLASH = re.compile(rf"\(?({_NUM})\)?/\(?({_NUM})\)?")
+
+
+def _decimal(text: str) -> Number:
+    places = len(text.split(".")[1]) if "." in text else None
+    digits = re.sub(r"[^\d]", "", text).lstrip("0")
+    return Number(Fraction(text), places if places else None, len(digits))
+
+
+def parse_number(answer: str) -> Number | None:
+    """Parse a compact answer that is a plain number (integer, decimal, fraction, 1e3, 50%), else None."""
+    s = answer
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1]
+    number = None
+    if _DECIMAL.fullmatch(s):
+        number = _decimal(s)
+    elif m := _SCIENTIFIC.fullmatch(s):
+        mantissa, exponent = _decimal(m.group(1)), int(m.group(2))
+        places = (mantissa.places or 0) - exponent
+        number = Number(mantissa.value * Fraction(10) ** exponent, places if places > 0 else None, mantissa.significant)
+    elif m := _POWER_OF_TEN.fullmatch(s):
+        number = Number(Fraction(10) ** int(m.group(1)))
+    elif m := _FRAC.fullmatch(s):
+        sign, num, den = (m.group(1), m.group(2), m.group(3)) if m.group(2) else m.group(4, 5, 6)
+        if Fraction(den) != 0:
+            number = Number(Fraction(num) / Fraction(den) * (-1 if sign == "-" else 1))
+    elif (m := _SLASH.fullmatch(s)) and Fraction(m.group(2)) != 0:
+        number = Number(Fraction(m.group(1)) / Fraction(m.group(2)))
+    if number is None:
+        return None
+    return Number(number.value, number.places, number.significant, percent)

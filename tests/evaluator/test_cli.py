@@ -1,0 +1,147 @@
+"""math_eval_pred.py run as a subprocess from inside simplerl_math_eval/, as in the original project."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "simplerl_math_eval"
+RECORDS = [
+    {"question": "2+2?", "answer": "Two and two.\n#### 4"},
+    {"question": "Half of 1?", "answer": "Half.\n#### 0.5"},
+    {"question": "Big?", "answer": "Thousands.\n#### 1,200"},
+]
+# outputs[run][problem]
+OUTPUTS = [
+    ["so the answer is $\\boxed{4}$.", "The answer is \\boxed{\\frac{1}{2}}.", "\\boxed{1200}"],
+    ["\\boxed{5}", "so \\boxed{0.5}", "we get 1,200 in total"],
+    ["\\boxed{4.0}", "\\boxed{2}", "\\boxed{12}"],
+    ["\\boxed{5}", "\\boxed{2}", "\\boxed{1,300}"],
+]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    data_dir = tmp_path / "data"
+    write_jsonl(data_dir / "gsm8k" / "test.jsonl", RECORDS)
+    res_dir = tmp_path / "results"
+    for run, outputs in enumerate(OUTPUTS):
+        write_jsonl(res_dir / f"prediction-{run}.jsonl",
+                    [{"idx": j, "question": r["question"], "model_output": o} for j, (r, o) in enumerate(zip(RECORDS, outputs))])
+    return data_dir, res_dir
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    # the registry warns that the 3-record test benchmark is not the real gsm8k size
+    env = {**os.environ, "PYTHONWARNINGS": "ignore::UserWarning"}
+    return subprocess.run([sys.executable, "math_eval_pred.py", *args], cwd=PACKAGE_DIR,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_pass_mode_table_metrics_and_verdicts(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "GSM8K", "--k", "4", "--evaluation_mode", "pass",
+                     "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "pass@1" in result.stdout and "pass@4" in result.stdout
+    metrics = json.loads((res_dir / "metrics.json").read_text())
+    # correct counts per problem: 2, 2, 2 of 4 -> pass@1 = 0.5, pass@2 = 5/6, pass@4 = 1
+    assert metrics["pass@k"]["1"] == pytest.approx(0.5)
+    assert metrics["pass@k"]["2"] == pytest.approx(5 / 6)
+    assert metrics["pass@k"]["4"] == pytest.approx(1.0)
+    assert metrics["average"] == pytest.approx(0.5)
+    assert metrics["timeouts"] == 0
+    verdicts = [json.loads(l) for l in (res_dir / "verdicts.jsonl").read_text().splitlines()]
+    assert len(verdicts) == 12
+    assert verdicts[0] == {"idx": 0, "run": 0, "prediction": "4", "gold": "4", "correct": True, "timed_out": False}
+
+
+def test_majority_mode_and_several_res_dirs(setup, tmp_path):
+    data_dir, res_dir = setup
+    second = tmp_path / "second"
+    for run in range(4):
+        rows = [{"question": r["question"], "model_output": "\\boxed{4}"} for r in RECORDS]
+        write_jsonl(second / f"prediction-{run}.jsonl", rows)
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--evaluation_mode", "majority",
+                     "--res_dir", str(res_dir), str(second), "--data_dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 4 and "maj@4" in lines[0]
+    first_metrics = json.loads((res_dir / "metrics.json").read_text())
+    # problem 0: 4,5,4.0,5 -> tie, 4 seen first (correct); problem 1: 1/2,0.5,2,2 -> tie, 1/2 first
+    # (correct); problem 2: 1200,1200,12,1300 -> 1200 (correct)
+    assert first_metrics["maj@k"]["4"] == pytest.approx(1.0)
+    second_metrics = json.loads((second / "metrics.json").read_text())
+    assert second_metrics["maj@k"]["4"] == pytest.approx(1 / 3)
+
+
+def test_num_questions_and_legacy(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--num_questions", "2", "--legacy_pass_at_k",
+                     "--seed", "3", "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((res_dir / "metrics.json").read_text())
+    assert metrics["num_problems"] == 2 and metrics["legacy_seed"] == 3
+    assert "legacy pass@1" in result.stdout
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_missing_prediction_files(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "32", "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert_one_line_error(result, "prediction-4.jsonl", "--k 32", "4 present")
+
+
+def test_extra_prediction_files(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "2", "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert_one_line_error(result, "prediction-2.jsonl", "--k 4")
+
+
+def test_wrong_line_count(setup):
+    data_dir, res_dir = setup
+    path = res_dir / "prediction-1.jsonl"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:2]))
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert_one_line_error(result, "prediction-1.jsonl", "2 lines", "3 problems")
+
+
+def test_malformed_json_line(setup):
+    data_dir, res_dir = setup
+    path = res_dir / "prediction-2.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + '{"model_output": "oops\n' + lines[2])
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert_one_line_error(result, "prediction-2.jsonl", "line 2")
+
+
+def test_unknown_dataset(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "nosuchbench", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir))
+    assert_one_line_error(result, "nosuchbench")
+
+
+def test_missing_results_directory(setup, tmp_path):
+    data_dir, _ = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(tmp_path / "nope"), "--data_dir", str(data_dir))
+    assert_one_line_error(result, "nope", "does not exist")
+
+
+def test_help():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "--evaluation_mode" in result.stdout
