@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="hard time limit in seconds per symbolic comparison (timed out = wrong)")
     parser.add_argument("--workers", type=int, default=None, help="processes for symbolic comparisons")
+    parser.add_argument("--show_answers", action="store_true",
+                        help="also print, per problem, the gold answer and each run's extracted answer (x = wrong)")
     return parser.parse_args(argv)
 
 
@@ -70,6 +72,15 @@ def format_table(rows: list[tuple[str, dict]], ks: list[int], mode: str, legacy:
     return "\n".join([render(header), "  ".join("-" * w for w in widths)] + [render(r) for r in lines])
 
 
+def format_answers(res_dir: str, graded) -> str:
+    """Per problem: the gold answer, then each run's extracted answer, marked x when wrong."""
+    lines = [f"answers in {res_dir}:"]
+    for j, idx in enumerate(graded.idxs):
+        answers = [p + ("" if ok else " x") for p, ok in zip(graded.predictions[j], graded.correct[j])]
+        lines.append(f"  [{idx}] gold {graded.golds[j]!r}: " + " | ".join(answers))
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> str:
     """Evaluate every results directory; write their outputs and return the table."""
     from rast_benchmarks import canonical_name
@@ -85,7 +96,7 @@ def run(args: argparse.Namespace) -> str:
     for res_dir, name in zip(args.res_dir, names):  # check every input before the slow part
         runs = read_runs(Path(res_dir), args.k)
         prepared.append((res_dir, name, *select_problems(Path(res_dir), runs, name, args.num_questions, args.data_dir)))
-    rows = []
+    rows, shown = [], []
     with Grader(args.timeout, args.workers) as grader:
         for res_dir, name, runs, golds in prepared:
             with tqdm(total=len(golds) * args.k, desc=f"grading {res_dir}", unit="sample") as bar:
@@ -95,7 +106,9 @@ def run(args: argparse.Namespace) -> str:
             metrics["res_dir"] = res_dir
             write_outputs(Path(res_dir), graded, metrics)
             rows.append((res_dir, metrics))
-    return format_table(rows, ks, args.evaluation_mode, args.legacy_pass_at_k)
+            if args.show_answers:
+                shown.append(format_answers(res_dir, graded))
+    return "\n\n".join([*shown, format_table(rows, ks, args.evaluation_mode, args.legacy_pass_at_k)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -145,3 +145,11 @@ def test_missing_results_directory(setup, tmp_path):
 def test_help():
     result = run_cli("--help")
     assert result.returncode == 0 and "--evaluation_mode" in result.stdout
+
+
+def test_show_answers_lists_gold_and_each_runs_answer(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir),
+                     "--show_answers")
+    assert result.returncode == 0, result.stderr
+    assert "[0] gold '4': 4 | 5 x | 4.0 | 5 x" in result.stdout
