@@ -68,6 +68,23 @@ class ReferenceRast:
             attention_mask = torch.cat([attention_mask, torch.ones_like(input_ids)], dim=-1)
         return outputs
 
+    @torch.inference_mode()
+    def position_logits(self, token_ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher forcing over one sequence: the base logits and the combined z at every position.
+
+        Both are float32 [T, V] over the shared vocabulary V; row t is the distribution of the token after token t.
+        """
+        shared = self.shared_vocab_size
+        logits = _teacher_forced([self.base, *self.positives, *self.negatives], token_ids)
+        return logits[0][:, :shared], self._combine(logits)[:, :shared]
+
+    @torch.inference_mode()
+    def pair_deltas(self, token_ids: Sequence[int]) -> list[torch.Tensor]:
+        """Teacher forcing over one sequence: positive - negative logits of each pair, float32 [T, V] (shared V)."""
+        shared = self.shared_vocab_size
+        positives, negatives = _teacher_forced(self.positives, token_ids), _teacher_forced(self.negatives, token_ids)
+        return [positive[:, :shared] - negative[:, :shared] for positive, negative in zip(positives, negatives)]
+
     def _combine(self, logits: list[torch.Tensor]) -> torch.Tensor:
         """z = base + sum_i alpha_i (positive_i - negative_i) over the shared vocabulary, -inf elsewhere."""
         shared = self.shared_vocab_size
@@ -98,3 +115,9 @@ def _left_pad(prompts: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Ten
         input_ids[row, width - len(prompt):] = torch.tensor(prompt, dtype=torch.long)
         attention_mask[row, width - len(prompt):] = 1
     return input_ids, attention_mask
+
+
+def _teacher_forced(models: Sequence[torch.nn.Module], token_ids: Sequence[int]) -> list[torch.Tensor]:
+    """Each model's float32 logits [T, vocab] for one sequence, in one forward pass per model."""
+    input_ids = torch.tensor([list(token_ids)], dtype=torch.long)
+    return [model(input_ids=input_ids).logits[0].float() for model in models]

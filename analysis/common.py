@@ -1,0 +1,131 @@
+"""Shared helpers of the analysis tools: reading results directories, writing numbers and figures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+_PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
+_SETTING = re.compile(r"_alpha_(?P<alpha>[^_]+)_temp_(?P<temp>[^_]+)$")
+
+
+def prediction_files(res_dir: Path) -> list[Path]:
+    """The prediction-{i}.jsonl files of a results directory, by run index."""
+    files = [(int(m.group(1)), p) for p in Path(res_dir).iterdir() if (m := _PREDICTION_FILE.fullmatch(p.name))]
+    if not files:
+        raise FileNotFoundError(f"{res_dir}: no prediction-{{i}}.jsonl files")
+    return [p for _, p in sorted(files)]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The JSON objects of a .jsonl file (blank lines skipped)."""
+    with Path(path).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_predictions(res_dir: Path) -> list[dict]:
+    """Every result line of every run of a results directory."""
+    return [row for path in prediction_files(res_dir) for row in read_jsonl(path)]
+
+
+def read_correct(res_dir: Path) -> np.ndarray:
+    """Correctness (problems x runs, bool) from the evaluator's verdicts.jsonl."""
+    path = Path(res_dir) / "verdicts.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: grade the directory first (simplerl_math_eval/math_eval_pred.py)")
+    verdicts = read_jsonl(path)
+    idxs = list(dict.fromkeys(v["idx"] for v in verdicts))
+    runs = sorted({int(v["run"]) for v in verdicts})
+    row, col = {idx: i for i, idx in enumerate(idxs)}, {run: j for j, run in enumerate(runs)}
+    correct = np.zeros((len(idxs), len(runs)), dtype=bool)
+    seen = np.zeros_like(correct)
+    for v in verdicts:
+        correct[row[v["idx"]], col[int(v["run"])]] = bool(v["correct"])
+        seen[row[v["idx"]], col[int(v["run"])]] = True
+    if not seen.all():
+        raise ValueError(f"{path}: {int((~seen).sum())} (problem, run) verdicts are missing")
+    return correct
+
+
+def parse_setting(name: str) -> tuple[float, float] | None:
+    """(alpha, temperature) from a setting directory named ``..._alpha_{a}_temp_{T}``, else None."""
+    match = _SETTING.search(name)
+    if match is None:
+        return None
+    try:
+        return float(match.group("alpha")), float(match.group("temp"))
+    except ValueError:
+        return None
+
+
+def output_token_counts(rows: Sequence[dict], tokenizer: str | None) -> list[int]:
+    """Output length in tokens of each result line: its ``num_tokens``, else the length under ``tokenizer``."""
+    if all("num_tokens" in row for row in rows):
+        return [int(row["num_tokens"]) for row in rows]
+    if tokenizer is None:
+        raise ValueError("some result lines have no num_tokens: pass --tokenizer to count output tokens")
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer)
+    return [int(row["num_tokens"]) if "num_tokens" in row
+            else len(tok(row["model_output"], add_special_tokens=False)["input_ids"]) for row in rows]
+
+
+def load_texts(res_dir: Path | None, text: str | None, limit: int) -> list[tuple[str, str]]:
+    """(prompt, output) pairs to analyse: the first ``limit`` lines of run 0 of ``res_dir``, or ``("", text)``."""
+    if (res_dir is None) == (text is None):
+        raise ValueError("give exactly one of --res_dir and --text")
+    if text is not None:
+        return [("", text)]
+    rows = read_jsonl(prediction_files(res_dir)[0])[:limit]
+    return [(row["question"], row["model_output"]) for row in rows]
+
+
+def encode_pair(tokenizer: Any, prompt: str, output: str) -> tuple[list[int], int]:
+    """Token ids of prompt + output (tokenized separately) and the index of the first analysed position.
+
+    Row t of teacher-forced logits predicts token t + 1, so the analysed rows, from the last prompt token on, are the
+    ones that chose each output token (and the token after the output).
+    """
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+    output_ids = tokenizer(output, add_special_tokens=False)["input_ids"]
+    return prompt_ids + output_ids, max(len(prompt_ids) - 1, 0)
+
+
+def token_text(tokenizer: Any, token_id: int) -> str:
+    """One token's decoded text, or its vocabulary entry when alone it is not valid UTF-8 (a partial byte)."""
+    text = tokenizer.decode([token_id])
+    return tokenizer.convert_ids_to_tokens(token_id) if "\ufffd" in text else text
+
+
+def token_label(tokenizer: Any, token_id: int) -> str:
+    """A readable, matplotlib-safe label of one token: its text, quoted, with $ escaped."""
+    return repr(token_text(tokenizer, token_id)).replace("$", r"\$")
+
+
+def write_json(path: Path, data: Any) -> None:
+    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_csv(path: Path, rows: Sequence[dict]) -> None:
+    """Rows (dicts with the same keys) as CSV with a header line."""
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def save_figure(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
