@@ -1,0 +1,34 @@
+"""The ``rast`` command: ``rast <subcommand> [args]``; each subcommand is a module with ``main(argv) -> int``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# subcommand -> (module with a main(argv) function, one-line help); modules are imported only when chosen
+SUBCOMMANDS = {
+    "serve": ("rast.serve", "serve RAST through vLLM's OpenAI-compatible server"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: rast <subcommand> [args]   (rast <subcommand> --help for its flags)", "subcommands:"]
+    lines += [f"  {name:<10} {help_text}" for name, (_, help_text) in SUBCOMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage(), file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in SUBCOMMANDS:
+        print(f"error: unknown subcommand {name!r} (choose from {', '.join(SUBCOMMANDS)})", file=sys.stderr)
+        return 2
+    return importlib.import_module(SUBCOMMANDS[name][0]).main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
