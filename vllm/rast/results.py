@@ -1,0 +1,89 @@
+"""A results directory: ``prediction-{i}.jsonl`` (one per run, one line per problem) and ``run_config.json``.
+
+Lines are appended one chunk of problems at a time and made durable (flush + fsync) before the next chunk starts,
+so a crash or Ctrl-C loses at most the chunk in flight. :meth:`PredictionFiles.resume` cuts every file back to the
+number of complete lines all of them share (a torn last line is dropped), which is where generation restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "run_config.json"
+
+
+def prediction_path(directory: Path, run: int) -> Path:
+    """The file holding run ``run``'s answers to every problem."""
+    return directory / f"prediction-{run}.jsonl"
+
+
+def complete_lines_end(path: Path, limit: int | None = None) -> tuple[int, int]:
+    """The number of newline-terminated lines at the start of ``path`` (at most ``limit``) and where they end."""
+    count = end = 0
+    if path.exists():
+        with open(path, "rb") as handle:
+            for line in handle:
+                if count == limit or not line.endswith(b"\n"):
+                    break
+                count += 1
+                end += len(line)
+    return count, end
+
+
+class PredictionFiles:
+    """The ``num_runs`` prediction files of one results directory, written one chunk of problems at a time."""
+
+    def __init__(self, directory: Path, num_runs: int) -> None:
+        self.directory = directory
+        self.paths = [prediction_path(directory, run) for run in range(num_runs)]
+
+    def resume(self) -> int:
+        """Cut every file to the complete lines all files share; return that count (the next problem to write)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        common = min(complete_lines_end(path)[0] for path in self.paths)
+        for path in self.paths:
+            end = complete_lines_end(path, limit=common)[1]
+            with open(path, "ab") as handle:
+                handle.truncate(end)
+                handle.flush()
+                os.fsync(handle.fileno())
+        return common
+
+    def append(self, rows_per_run: Sequence[Sequence[dict[str, Any]]]) -> None:
+        """Append ``rows_per_run[i]`` to file ``i`` as JSON lines, durably, before returning."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for path, rows in zip(self.paths, rows_per_run, strict=True):
+            data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+            with open(path, "ab") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+
+def read_run_config(directory: Path) -> dict[str, Any] | None:
+    """The ``run_config.json`` of ``directory``, or ``None`` when there is none."""
+    path = directory / CONFIG_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def write_run_config(directory: Path, config: dict[str, Any]) -> None:
+    """Write ``run_config.json`` (through a temporary file, so it is never half written)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / (CONFIG_FILE + ".tmp")
+    temporary.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.replace(directory / CONFIG_FILE)
+
+
+def has_results(directory: Path) -> bool:
+    """Whether ``directory`` holds a run config or any prediction file."""
+    return (directory / CONFIG_FILE).exists() or any(directory.glob("prediction-*.jsonl"))
+
+
+def clear_results(directory: Path) -> None:
+    """Remove a results directory, to start it afresh."""
+    shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,165 @@
+"""Sample ``--num_runs`` answers per benchmark problem with RAST (or a model alone) and write prediction files.
+
+Run from inside vllm/, e.g.
+    python tests/RAST_decode/run.py --dataset MATH --base_model Qwen/Qwen2.5-32B \\
+        --positive_model PATH/TO/RL-1.5B --negative_model Qwen/Qwen2.5-1.5B --cd_decoding_alpha 0.5 1.0 2.0
+
+With no --base_model, --positive_model and --negative_model it runs the tiny offline test models on the bundled
+demo set, end to end. Without positive/negative models it runs --base_model alone through the same pipeline.
+
+Writes {output_dir}/{dataset}/{base}_{small}_alpha_{alpha}_temp_{T}/prediction-{i}.jsonl (or {base}_temp_{T} for
+a model alone), one line per problem, plus run_config.json. An interrupted run resumes where it stopped when the
+same command is run again, producing the same files as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from rast import RastConfigError
+from rast.config import check_alpha
+from rast.experiment import (ExperimentError, Plan, Problem, load_problems, plan_directory, prepare_directory,
+                             sweep_configs, versions)
+
+PAIR_SUFFIXES = ("", "1", "2")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line on stderr and exit code 2, like every other error of this script."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (the original project's names and defaults, plus a few of ours)."""
+    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="demo",
+                        help="MATH, AIME, Minerva, AMC, Olympiad, GSM8K (any case), a canonical name (math500, "
+                             "aime24, amc23, minerva_math, olympiadbench, gsm8k) or demo (default, bundled)")
+    parser.add_argument("--base_model", help="the large model (default: the tiny test base model, see above)")
+    for suffix in PAIR_SUFFIXES:
+        parser.add_argument(f"--positive_model{suffix}", help=f"small RL-tuned model of pair {suffix or 0}")
+        parser.add_argument(f"--negative_model{suffix}", help=f"the same small model before RL, pair {suffix or 0}")
+    parser.add_argument("--cd_decoding_alpha", type=float, nargs="+", default=[1.0],
+                        help="weight of pair 0; several values sweep them on one engine load (default 1.0)")
+    parser.add_argument("--cd_decoding_alpha1", type=float, help="weight of pair 1 (default: --cd_decoding_alpha)")
+    parser.add_argument("--cd_decoding_alpha2", type=float, help="weight of pair 2 (default: --cd_decoding_alpha)")
+    parser.add_argument("--tensor_parallel_size", type=int, default=1)
+    parser.add_argument("--gpu_memory_utilization", type=float, default=0.8)
+    parser.add_argument("--decoding_temperature", type=float, default=1.0)
+    parser.add_argument("--top_p", type=float, default=0.95)
+    parser.add_argument("--num_runs", type=int, default=10, help="samples per problem: prediction-0 .. -{N-1}")
+    parser.add_argument("--max_tokens", type=int, default=16384, help="most new tokens per sample")
+    parser.add_argument("--seed", type=int, default=0, help="each problem's samples are seeded by (seed, index)")
+    parser.add_argument("--limit", type=int, help="only the first N problems")
+    parser.add_argument("--output_dir", default="results")
+    parser.add_argument("--prompt_template", default="original",
+                        help="original, qwen_boxed, or a literal template containing {question}")
+    parser.add_argument("--data_dir", help="local benchmarks laid out as DIR/{dataset}/test.jsonl (default: hub)")
+    parser.add_argument("--overwrite", action="store_true", help="start existing results directories afresh")
+    parser.add_argument("--dtype", default="auto", help="vLLM dtype: auto, bfloat16, float16, float32")
+    parser.add_argument("--max_model_len", type=int, help="vLLM context length (default: the model's)")
+    parser.add_argument("--enforce_eager", action="store_true", help="no CUDA graphs / compilation (starts faster)")
+    parser.add_argument("--chunk_size", type=int, default=8,
+                        help="problems per engine call; a crash loses at most one chunk (default 8)")
+    args = parser.parse_args(argv)
+    for name in ("num_runs", "max_tokens", "limit", "chunk_size", "max_model_len"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    return args
+
+
+def resolve_models(args: argparse.Namespace) -> None:
+    """Fill in the tiny test models when no model is named at all."""
+    if args.base_model is None and args.positive_model is None and args.negative_model is None:
+        from rast.tiny_models import tiny_model_paths
+
+        tiny = tiny_model_paths()
+        args.base_model, args.positive_model, args.negative_model = tiny["base"], tiny["positive"], tiny["negative"]
+    if args.base_model is None:
+        raise RastConfigError("--base_model is required when positive/negative models are given")
+
+
+def pair_models(args: argparse.Namespace) -> tuple[list[str | None], list[str | None]]:
+    """The positive and the negative model of each of the three pairs (``None`` where not given)."""
+    return ([getattr(args, f"positive_model{s}") for s in PAIR_SUFFIXES],
+            [getattr(args, f"negative_model{s}") for s in PAIR_SUFFIXES])
+
+
+def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan]]:
+    """The problems and one results directory per alpha, validated before any model work."""
+    from rast_benchmarks import canonical_name
+
+    resolve_models(args)
+    dataset = canonical_name(args.dataset)
+    problems = load_problems(dataset, args.data_dir, args.prompt_template, args.limit)
+    if not problems:
+        raise ExperimentError(f"{dataset} has no problems to run")
+    positives, negatives = pair_models(args)
+    sweep = list(dict.fromkeys(check_alpha(a) for a in args.cd_decoding_alpha))
+    settings = {"num_problems": len(problems), "temperature": args.decoding_temperature, "top_p": args.top_p,
+                "max_tokens": args.max_tokens, "seed": args.seed, "num_runs": args.num_runs,
+                "prompt_template": args.prompt_template, "dtype": args.dtype, "max_model_len": args.max_model_len}
+    configs = sweep_configs(args.base_model, positives, negatives, sweep,
+                            [args.cd_decoding_alpha1, args.cd_decoding_alpha2])
+    plans = [plan_directory(args.output_dir, dataset, args.base_model, config, settings) for config in configs]
+    for each in plans:
+        prepare_directory(each, args.overwrite)
+    return problems, plans
+
+
+def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) -> None:
+    """Generate every unfinished directory on one engine load, changing alpha between them."""
+    from rast import RastLLM
+    from rast.generation import generate_into, seeded_engine_kwargs
+    from rast.results import write_run_config
+
+    todo = [each for each in plans if each.done() < len(problems)]
+    if not todo:
+        return
+    llm = RastLLM(args.base_model, *pair_models(args), todo[0].alphas or 1.0,
+                  tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
+                  dtype=args.dtype, max_model_len=args.max_model_len, enforce_eager=args.enforce_eager, seed=args.seed,
+                  **seeded_engine_kwargs())
+    try:
+        for each in todo:
+            write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args),
+                                              "versions": versions()})
+            if each.alphas:
+                llm.set_alpha(each.alphas)
+            generate_into(llm, problems, each.files(), each.settings, args.chunk_size, each.directory.name)
+    finally:
+        llm.shutdown()
+
+
+def report(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) -> None:
+    """Where the files are, and how to score them."""
+    directories = " ".join(str(each.directory.resolve()) for each in plans)
+    for each in plans:
+        print(f"{args.num_runs} prediction files of {len(problems)} problems in {each.directory}")
+    print("score them with:\n  cd ../simplerl_math_eval && python math_eval_pred.py "
+          f"--data_names {plans[0].settings['dataset']} --k {args.num_runs} --num_questions {len(problems)} "
+          f"--evaluation_mode pass --res_dir {directories}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        problems, plans = plan(args)
+    except (ValueError, FileNotFoundError, KeyError) as error:  # RastConfigError and ExperimentError included
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
+    try:
+        run(args, problems, plans)
+    except KeyboardInterrupt:
+        print("interrupted: finished chunks are saved; run the same command again to resume", file=sys.stderr)
+        return 130
+    report(args, problems, plans)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
