@@ -65,10 +65,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--enforce_eager", action="store_true", help="no CUDA graphs / compilation (starts faster)")
     parser.add_argument("--chunk_size", type=int, default=8,
                         help="problems per engine call; a crash loses at most one chunk (default 8)")
+    parser.add_argument("--data_parallel_size", type=int, default=1,
+                        help="engine replicas on Ray, each with its own tensor-parallel group, sharing the problems")
+    parser.add_argument("--ray_address", help="Ray cluster to join (host:port or auto); default: a local instance")
     args = parser.parse_args(argv)
-    for name in ("num_runs", "max_tokens", "limit", "chunk_size", "max_model_len"):
+    for name in ("num_runs", "max_tokens", "limit", "chunk_size", "max_model_len", "data_parallel_size"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    if args.decoding_temperature == 0 and args.num_runs > 1:
+        parser.error("--decoding_temperature 0 is greedy decoding, so every run would be the same: use --num_runs 1")
     return args
 
 
@@ -105,29 +110,49 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan]]:
                 "prompt_template": args.prompt_template, "dtype": args.dtype, "max_model_len": args.max_model_len}
     configs = sweep_configs(args.base_model, positives, negatives, sweep,
                             [args.cd_decoding_alpha1, args.cd_decoding_alpha2])
+    if args.data_parallel_size > 1:
+        from rast.data_parallel import check_ray_address
+
+        check_ray_address(args.ray_address)
     plans = [plan_directory(args.output_dir, dataset, args.base_model, config, settings) for config in configs]
     for each in plans:
         prepare_directory(each, args.overwrite)
     return problems, plans
 
 
-def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) -> None:
-    """Generate every unfinished directory on one engine load, changing alpha between them."""
+def engine_factory(args: argparse.Namespace, alphas: list[float]):
+    """A function that starts the engine (picklable, so Ray replicas can start their own)."""
+    from functools import partial
+
     from rast import RastLLM
-    from rast.generation import generate_into, seeded_engine_kwargs
+    from rast.generation import seeded_engine_kwargs
+
+    return partial(RastLLM, args.base_model, *pair_models(args), alphas or 1.0,
+                   tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
+                   dtype=args.dtype, max_model_len=args.max_model_len, enforce_eager=args.enforce_eager,
+                   seed=args.seed, **seeded_engine_kwargs())
+
+
+def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) -> None:
+    """Generate every unfinished directory on one engine load (per replica), changing alpha between them."""
+    from rast.generation import generate_into
     from rast.results import write_run_config
 
     todo = [each for each in plans if each.done() < len(problems)]
     if not todo:
         return
-    llm = RastLLM(args.base_model, *pair_models(args), todo[0].alphas or 1.0,
-                  tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
-                  dtype=args.dtype, max_model_len=args.max_model_len, enforce_eager=args.enforce_eager, seed=args.seed,
-                  **seeded_engine_kwargs())
+    for each in todo:
+        write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args), "versions": versions()})
+    make_engine = engine_factory(args, todo[0].alphas)
+    if args.data_parallel_size > 1:
+        from rast.data_parallel import run_data_parallel
+
+        run_data_parallel(todo, problems, make_engine, args.data_parallel_size, args.tensor_parallel_size,
+                          args.chunk_size, args.ray_address)
+        return
+    llm = make_engine()
     try:
         for each in todo:
-            write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args),
-                                              "versions": versions()})
             if each.alphas:
                 llm.set_alpha(each.alphas)
             generate_into(llm, problems, each.files(), each.settings, args.chunk_size, each.directory.name)
@@ -157,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished chunks are saved; run the same command again to resume", file=sys.stderr)
         return 130
+    except RuntimeError as error:
+        from rast.data_parallel import DataParallelError
+
+        if not isinstance(error, DataParallelError):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     report(args, problems, plans)
     return 0
 
