@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import is_png, write_results
+from analysis_helpers import is_png, write_results
 
 from analysis import behaviours
 from analysis.behaviours import PHRASES, count_phrases

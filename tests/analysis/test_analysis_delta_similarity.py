@@ -5,7 +5,7 @@ import json
 
 import pytest
 import torch
-from conftest import is_png
+from analysis_helpers import is_png
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from analysis import delta_similarity

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, is_png, write_results
+from analysis_helpers import REPO_ROOT, is_png, write_results
 
 from analysis import plot_results
 
