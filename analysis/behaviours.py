@@ -22,7 +22,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.common import output_token_counts, read_predictions, save_figure, write_csv, write_json
+from analysis.common import output_token_counts, read_predictions, save_figure
+from utils import write_csv, write_json
 
 PHRASES: dict[str, tuple[str, ...]] = {
     "branching": (

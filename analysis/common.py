@@ -1,9 +1,7 @@
-"""Shared helpers of the analysis tools: reading results directories, writing numbers and figures."""
+"""Shared helpers of the analysis tools: reading results directories, token labels and figures."""
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from utils import read_jsonl  # noqa: E402  (the repository root is on sys.path, see the tools)
+
 _PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
 _SETTING = re.compile(r"_alpha_(?P<alpha>[^_]+)_temp_(?P<temp>[^_]+)$")
 
@@ -25,12 +25,6 @@ def prediction_files(res_dir: Path) -> list[Path]:
     if not files:
         raise FileNotFoundError(f"{res_dir}: no prediction-{{i}}.jsonl files")
     return [p for _, p in sorted(files)]
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """The JSON objects of a .jsonl file (blank lines skipped)."""
-    with Path(path).open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def read_predictions(res_dir: Path) -> list[dict]:
@@ -111,18 +105,6 @@ def token_text(tokenizer: Any, token_id: int) -> str:
 def token_label(tokenizer: Any, token_id: int) -> str:
     """A readable, matplotlib-safe label of one token: its text, quoted, with $ escaped."""
     return repr(token_text(tokenizer, token_id)).replace("$", r"\$")
-
-
-def write_json(path: Path, data: Any) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def write_csv(path: Path, rows: Sequence[dict]) -> None:
-    """Rows (dicts with the same keys) as CSV with a header line."""
-    with Path(path).open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def save_figure(fig: plt.Figure, path: Path) -> None:

@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from analysis.common import encode_pair, load_texts, save_figure, write_csv, write_json
+from analysis.common import encode_pair, load_texts, save_figure
+from utils import write_csv, write_json
 
 
 def delta_cosines(rast, tokenizer, texts: Sequence[tuple[str, str]]) -> list[dict]:

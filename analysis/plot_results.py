@@ -23,8 +23,8 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 from simplerl_math_eval.metrics import average_accuracy, pass_at_k_curve
 
-from analysis.common import (output_token_counts, parse_setting, read_correct, read_predictions, save_figure,
-                             write_csv, write_json)
+from analysis.common import output_token_counts, parse_setting, read_correct, read_predictions, save_figure
+from utils import write_csv, write_json
 
 
 def _labels(res_dirs: Sequence[Path], labels: Sequence[str] | None) -> list[str]:

@@ -30,7 +30,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from analysis.common import encode_pair, load_texts, save_figure, token_label, token_text, write_csv, write_json
+from analysis.common import encode_pair, load_texts, save_figure, token_label, token_text
+from utils import write_csv, write_json
 
 
 def shift_stats(base: torch.Tensor, combined: torch.Tensor) -> dict[str, torch.Tensor]:
