@@ -49,10 +49,13 @@ class RastForCausalLM(nn.Module):
                     self.add_module(name, initialize_model(_small_vllm_config(vllm_config, path), prefix=name))
                 self.secondary_weights.append(DefaultModelLoader.Source(path, revision=None, prefix=name + "."))
 
-        sub_models = self._sub_models()
-        self.hidden_sizes = [_hidden_size(model) for model in sub_models]
+        # the base model, then every positive, then every negative, in pair order (a plain list: already registered)
+        pairs = range(len(self.rast_config.pairs))
+        self.sub_models = [self.base] + [self.get_submodule(f"{role}_{i}") for role in ("positive", "negative")
+                                         for i in pairs]
+        self.hidden_sizes = [_hidden_size(model) for model in self.sub_models]
         self.vocab_size = base_config.get_vocab_size()
-        self.shared_vocab_size = min(_vocab_size(model) for model in sub_models)
+        self.shared_vocab_size = min(_vocab_size(model) for model in self.sub_models)
         self.register_buffer("alphas", torch.tensor(self.rast_config.alphas, dtype=torch.float32), persistent=False)
 
     def set_alphas(self, alphas: list[float]) -> None:
@@ -60,12 +63,6 @@ class RastForCausalLM(nn.Module):
         if len(alphas) != len(self.alphas):
             raise ValueError(f"expected {len(self.alphas)} alphas (one per pair), got {len(alphas)}")
         self.alphas.copy_(torch.tensor(alphas, dtype=torch.float32))
-
-    def _sub_models(self) -> list[nn.Module]:
-        """The base model, then every positive, then every negative, in pair order."""
-        pairs = range(len(self.rast_config.pairs))
-        names = [f"positive_{i}" for i in pairs] + [f"negative_{i}" for i in pairs]
-        return [self.base] + [self.get_submodule(name) for name in names]
 
     def embed_input_ids(self, input_ids: torch.Tensor) -> torch.Tensor:
         return self.base.embed_input_ids(input_ids)
@@ -79,11 +76,11 @@ class RastForCausalLM(nn.Module):
     ) -> torch.Tensor:
         if input_ids is None:
             raise ValueError("RAST needs token ids (each sub-model embeds them itself); prompt embeddings are not supported")
-        return torch.cat([model(input_ids, positions) for model in self._sub_models()], dim=-1)
+        return torch.cat([model(input_ids, positions) for model in self.sub_models], dim=-1)
 
     def compute_logits(self, hidden_states: torch.Tensor) -> torch.Tensor | None:
         logits = [model.compute_logits(h) for model, h in
-                  zip(self._sub_models(), torch.split(hidden_states, self.hidden_sizes, dim=-1))]
+                  zip(self.sub_models, torch.split(hidden_states, self.hidden_sizes, dim=-1))]
         if logits[0] is None:  # tensor-parallel ranks other than the one that samples
             return None
         shared = self.shared_vocab_size
