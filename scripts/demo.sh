@@ -7,7 +7,7 @@ set -euo pipefail
 # shellcheck source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash "$ROOT/scripts/setup.sh"
-export HF_HUB_OFFLINE=1
+export HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL="${VLLM_LOGGING_LEVEL:-WARNING}"
 results="$ROOT/results"
 runs="${RUNS:-4}"  # samples per problem
 
