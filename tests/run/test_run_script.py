@@ -166,6 +166,7 @@ def test_bad_models_and_alphas(tmp_path, tiny_models):
     assert_one_line_error(run_script("--cd_decoding_alpha", "1", "inf"), "alpha must be a finite number")
     assert_one_line_error(run_script("--base_model", tiny_models["base"], "--positive_model", tiny_models["positive"]),
                           "no negative model")
+    assert_one_line_error(run_script("--decoding_temperature", "0", "--num_runs", "4"), "use --num_runs 1")
 
 
 def test_results_of_a_different_length_are_refused(math500_slice, tiny_models, shared_benchmarks):
