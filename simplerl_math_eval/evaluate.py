@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rast_benchmarks.loading import read_jsonl
 
 from simplerl_math_eval.grader import Grader
 from simplerl_math_eval.metrics import (
@@ -33,19 +34,12 @@ class Graded:
     timed_out: np.ndarray
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}: line {number} is not valid JSON ({e.msg}); fix or regenerate the file") from None
-            if not isinstance(row, dict) or "model_output" not in row:
-                raise ValueError(f"{path}: line {number} has no 'model_output' field; fix or regenerate the file")
-            rows.append(row)
+def _read_predictions(path: Path) -> list[dict]:
+    """The lines of one prediction file; each must be a JSON object with a ``model_output``."""
+    rows = read_jsonl(path)
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or "model_output" not in row:
+            raise ValueError(f"{path}: line {number} has no 'model_output' field; fix or regenerate the file")
     return rows
 
 
@@ -67,7 +61,7 @@ def read_runs(res_dir: Path, k: int) -> list[list[dict]]:
             f"{res_dir}: found {len(extra)} prediction files beyond --k {k} (e.g. prediction-{extra[0]}.jsonl); "
             f"pass --k {k + len(extra)} or move them away"
         )
-    return [_read_jsonl(res_dir / f"prediction-{i}.jsonl") for i in range(k)]
+    return [_read_predictions(res_dir / f"prediction-{i}.jsonl") for i in range(k)]
 
 
 def _line_count_error(path: Path, lines: int, data_name: str, expected: int, size: int) -> ValueError:

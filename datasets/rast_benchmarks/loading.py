@@ -23,7 +23,8 @@ def read_jsonl(path: Path) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{line_number}: malformed JSON line ({err.msg})") from err
+                raise ValueError(f"{path}:{line_number}: line {line_number} is not valid JSON ({err.msg}); fix or "
+                                 "regenerate the file") from None
     return records
 
 
