@@ -1,4 +1,6 @@
-"""Utility functions shared by the repository's top-level tools (analysis/, scripts/): JSON, JSONL and CSV files.
+"""Utility functions shared by the repository's top-level tools (analysis/, scripts/): writing JSON and CSV files.
+
+JSONL files are read with ``rast_benchmarks.loading.read_jsonl`` (one reader for the whole project).
 
 The installable packages (rast, rast_benchmarks, simplerl_math_eval) do not import this module.
 """
@@ -10,12 +12,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-
-def read_jsonl(path: Path | str) -> list[dict]:
-    """The JSON objects of a .jsonl file (blank lines skipped)."""
-    with Path(path).open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def write_json(path: Path | str, data: Any) -> None:

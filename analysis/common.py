@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from utils import read_jsonl  # noqa: E402  (the repository root is on sys.path, see the tools)
+from rast_benchmarks.loading import read_jsonl  # noqa: E402
 
 _PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
 _SETTING = re.compile(r"_alpha_(?P<alpha>[^_]+)_temp_(?P<temp>[^_]+)$")

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rast.results import PredictionFiles, read_lines
+from rast_benchmarks.loading import read_jsonl
+
+from rast.results import PredictionFiles
 
 SHARDS_DIR = ".shards"
 
@@ -59,7 +61,7 @@ def merge_shards(files: PredictionFiles, bounds: Sequence[tuple[int, int]]) -> N
     """Append every shard's lines, in order, to the results' files, then remove the shards."""
     for shard in bounds:
         pieces = shard_files(files.directory, shard, len(files.paths))
-        files.append([read_lines(path) for path in pieces.paths])
+        files.append([read_jsonl(path) for path in pieces.paths])
     shutil.rmtree(files.directory / SHARDS_DIR, ignore_errors=True)
 
 

@@ -65,12 +65,6 @@ class PredictionFiles:
                 os.fsync(handle.fileno())
 
 
-def read_lines(path: Path) -> list[dict[str, Any]]:
-    """The rows of a prediction file."""
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
-
-
 def read_run_config(directory: Path) -> dict[str, Any] | None:
     """The ``run_config.json`` of ``directory``, or ``None`` when there is none."""
     path = directory / CONFIG_FILE
