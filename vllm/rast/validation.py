@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from rast.config import RastConfigError
+
+logger = logging.getLogger(__name__)
 
 
 def check_model_exists(model: str) -> None:
@@ -46,20 +49,77 @@ def shared_vocab_size(models: list[str]) -> int:
 
 
 def check_tokenizers_agree(base: str, others: list[str]) -> None:
-    """Fail unless every tokenizer maps the same token strings to the same ids below the shared vocabulary size."""
+    """Fail unless the tokenizers agree on the shared vocabulary (see :func:`vocab_disagreement`)."""
     from transformers import AutoTokenizer
 
     shared = shared_vocab_size([base, *others])
     reference = AutoTokenizer.from_pretrained(base).get_vocab()
-    if max(reference.values()) >= shared:
-        raise RastConfigError(f"tokenizer of {base} has ids up to {max(reference.values())}, beyond the {shared} embedding "
-                              "rows every model shares: the models cannot embed those tokens")
+    highest = max(reference.values())
+    if highest >= shared:
+        raise RastConfigError(f"tokenizer of {base} has ids up to {highest}, beyond the {shared} embedding rows every "
+                              "model shares: the models cannot embed those tokens; use checkpoints with more rows")
     for other in others:
         vocab = AutoTokenizer.from_pretrained(other).get_vocab()
-        differing = [token for token, index in reference.items() if vocab.get(token) != index]
-        if differing or len(vocab) != len(reference):
-            example = differing[0] if differing else "(sizes differ)"
-            raise RastConfigError(
-                f"tokenizers of {base} and {other} disagree on the shared vocabulary ({len(differing)} tokens differ, "
-                f"e.g. {example!r}): RAST needs models that share one tokenizer"
-            )
+        problem = vocab_disagreement(reference, vocab)
+        if problem:
+            raise RastConfigError(f"tokenizers of {base} and {other} disagree on the shared vocabulary ({problem}): "
+                                  "RAST needs models that share one tokenizer")
+        only_base, only_other = reference.keys() - vocab.keys(), vocab.keys() - reference.keys()
+        if only_base or only_other:
+            logger.warning("tokenizer of %s lacks %d of the base's tokens (e.g. %s) and adds %d (e.g. %s); they agree on "
+                        "every token both have", other, len(only_base), _examples(only_base, reference),
+                        len(only_other), _examples(only_other, vocab))
+
+
+def vocab_disagreement(base: dict[str, int], other: dict[str, int]) -> str | None:
+    """Why two token -> id maps disagree, or ``None``: a token both have must have one id, an id both use one token.
+
+    A token only one of them has is fine (e.g. a pad token an RL checkpoint added), unless its id names another
+    token in the other map.
+    """
+    moved = sorted((token for token in base.keys() & other.keys() if base[token] != other[token]), key=base.get)
+    if moved:
+        token = moved[0]
+        return f"{len(moved)} tokens have different ids, e.g. {token!r} is {base[token]} against {other[token]}"
+    other_tokens = {index: token for token, index in other.items()}
+    reused = sorted((index, token, other_tokens[index]) for token, index in base.items()
+                    if index in other_tokens and other_tokens[index] != token)
+    if reused:
+        index, mine, theirs = reused[0]
+        return f"{len(reused)} ids name different tokens, e.g. id {index} is {mine!r} against {theirs!r}"
+    return None
+
+
+def _examples(tokens: set[str], vocab: dict[str, int], count: int = 3) -> str:
+    return ", ".join(f"{token!r}={vocab[token]}" for token in sorted(tokens, key=vocab.get)[:count]) or "none"
+
+
+def _heads_fit(config, tensor_parallel_size: int) -> bool:
+    """vLLM's rule: query heads split evenly over the ranks; KV heads split evenly, or each is replicated evenly."""
+    heads = config.num_attention_heads
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    kv_fits = kv_heads % tensor_parallel_size == 0 if kv_heads >= tensor_parallel_size else \
+        tensor_parallel_size % kv_heads == 0
+    return heads % tensor_parallel_size == 0 and kv_fits
+
+
+def check_layout(models: list[str], tensor_parallel_size: int, max_model_len: int | None) -> None:
+    """Fail, naming a layout that works, unless every model (base first) can run at this TP size and context length."""
+    configs = {model: load_config(model).get_text_config() for model in models}
+    misfit = next((model for model, config in configs.items() if not _heads_fit(config, tensor_parallel_size)), None)
+    if misfit is not None:
+        fitting = max(t for t in range(1, tensor_parallel_size) if tensor_parallel_size % t == 0
+                      and all(_heads_fit(config, t) for config in configs.values()))
+        config = configs[misfit]
+        raise RastConfigError(
+            f"{misfit} has {config.num_attention_heads} attention heads "
+            f"({getattr(config, 'num_key_value_heads', None) or config.num_attention_heads} KV heads), which tensor "
+            f"parallel size {tensor_parallel_size} cannot split: use tensor parallel size {fitting} with "
+            f"{tensor_parallel_size // fitting} data-parallel replicas on the same {tensor_parallel_size} GPUs")
+    positions = {model: getattr(config, "max_position_embeddings", None) for model, config in configs.items()}
+    context = max_model_len or positions[models[0]]
+    short = {model: n for model, n in positions.items() if n is not None and context is not None and n < context}
+    if short:
+        model, n = min(short.items(), key=lambda item: item[1])
+        raise RastConfigError(f"{model} has {n} positions, fewer than the context of {context} tokens the engine "
+                              f"would run: set max_model_len to {n} or less")
