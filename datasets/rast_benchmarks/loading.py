@@ -66,12 +66,3 @@ def load_benchmark(name: str, data_dir: str | None = None) -> list[dict]:
         )
     return records
 
-
-def question_text(name: str, record: dict) -> str:
-    """Return the problem statement of a record of the given benchmark."""
-    spec = get_spec(name)
-    # Hub copies of a benchmark sometimes use the other common field name.
-    for field in (spec.question_field, "problem", "question"):
-        if isinstance(record.get(field), str) and record[field].strip():
-            return record[field]
-    raise KeyError(f"{spec.name}: record has no question field {spec.question_field!r}: {sorted(record)}")

@@ -12,10 +12,13 @@ import pytest
 from rast_benchmarks import (
     BENCHMARKS,
     PROMPT_TEMPLATES,
+    RecordShape,
     build_prompt,
     canonical_name,
+    gold_answer,
     load_benchmark,
     question_text,
+    record_shape,
 )
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
@@ -52,12 +55,89 @@ def test_counts_via_env(name: str, count: int, monkeypatch: pytest.MonkeyPatch) 
     assert len(load_benchmark(name)) == count
 
 
+# The first record of each local copy (../shared/benchmarks): its layout and gold answer.
+LOCAL_FIRST = {
+    "math500": (RecordShape("problem", "answer"), "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    "aime24": (RecordShape("problem", "answer"), "204"),
+    "amc23": (RecordShape("question", "answer"), "27"),
+    "minerva_math": (RecordShape("problem", "solution", "boxed"), "1.6"),
+    "olympiadbench": (RecordShape("question", "final_answer", "list"), "2"),
+    "gsm8k": (RecordShape("question", "answer", "after_hashes"), "18"),
+}
+
+
 @needs_shared
-def test_question_field_is_the_registered_one() -> None:
-    for name in EXPECTED_COUNTS:
-        record = load_benchmark(name, data_dir=str(SHARED))[0]
-        field = BENCHMARKS[name].question_field
-        assert question_text(name, record) == record[field]
+@pytest.mark.parametrize("name", EXPECTED_COUNTS)
+def test_local_copies_layout_and_gold_answers(name: str) -> None:
+    records = load_benchmark(name, data_dir=str(SHARED))
+    shape, first_gold = LOCAL_FIRST[name]
+    assert {record_shape(name, r) for r in records} == {shape}
+    assert question_text(name, records[0]) == records[0][shape.question_field]
+    assert gold_answer(name, records[0]) == first_gold
+    assert all(gold_answer(name, r).strip() for r in records)
+
+
+# One record per public layout, as its source writes it: (benchmark, record, question, gold answer).
+PUBLIC_LAYOUTS = {
+    "math500 HuggingFaceH4/MATH-500": (
+        "math500", {"problem": "Compute $1+1$.", "solution": "It is $\\boxed{2}$.", "answer": "2",
+                    "subject": "Algebra", "level": 1, "unique_id": "test/algebra/1.json"}, "Compute $1+1$.", "2"),
+    "aime24 HuggingFaceH4/aime_2024": (
+        "aime24", {"id": 60, "problem": "Find $n$.", "solution": "...", "answer": "204", "url": "u", "year": 2024},
+        "Find $n$.", "204"),
+    "aime24 Maxwell-Jia/AIME_2024": (
+        "aime24", {"ID": "2024-I-1", "Problem": "Find $n$.", "Solution": "...", "Answer": 204}, "Find $n$.", "204"),
+    "aime24 question/answer copies": ("aime24", {"question": "Find $n$.", "answer": "033"}, "Find $n$.", "033"),
+    "amc23 math-ai/amc23": (
+        "amc23", {"id": 0, "question": "How many miles?", "answer": 27.0, "url": "u"}, "How many miles?", "27"),
+    "amc23 non-integer answer": ("amc23", {"question": "q", "answer": 2.5}, "q", "2.5"),
+    "minerva_math math-ai/minervamath": (
+        "minerva_math", {"question": "Find the diameter in cm.", "answer": "1.6"}, "Find the diameter in cm.", "1.6"),
+    "minerva_math Qwen2.5-Math copy": (
+        "minerva_math", {"problem": "Find $s$.", "solution": "So $s=\\boxed{\\frac{1}{2}}$ m.", "type": "t",
+                         "idx": 0}, "Find $s$.", "\\frac{1}{2}"),
+    "olympiadbench math-ai/olympiadbench": (
+        "olympiadbench", {"id": 1606, "question": "How many moves?", "solution": ["..."], "final_answer": ["$2$"],
+                          "is_multiple_answer": False, "unit": None, "answer_type": "Numerical"},
+        "How many moves?", "2"),
+    "olympiadbench several answers": (
+        "olympiadbench", {"question": "q", "final_answer": ["$3$", "$5$"], "is_multiple_answer": True}, "q", "3, 5"),
+    "gsm8k openai/gsm8k": (
+        "gsm8k", {"question": "How many clips?", "answer": "She sold 48/2 = <<48/2=24>>24.\n#### 1,024"},
+        "How many clips?", "1024"),
+}
+
+
+@pytest.mark.parametrize("layout", PUBLIC_LAYOUTS)
+def test_every_public_layout_gives_question_and_gold(layout: str) -> None:
+    name, record, question, gold = PUBLIC_LAYOUTS[layout]
+    assert question_text(name, record) == question
+    assert gold_answer(name, record) == gold
+
+
+def test_every_registered_layout_is_tested() -> None:
+    tested = {(name, record_shape(name, record)) for name, record, _, _ in PUBLIC_LAYOUTS.values()}
+    registered = {(name, shape) for name, spec in BENCHMARKS.items() if spec.hub_id for shape in spec.shapes}
+    assert registered <= tested
+
+
+def test_record_of_an_unknown_layout_names_the_known_ones() -> None:
+    with pytest.raises(KeyError) as info:
+        question_text("minerva_math", {"prompt": "q", "target": "1"})
+    message = info.value.args[0]
+    assert "minerva_math" in message and "question/answer, problem/solution" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("name,record,field", [
+    ("minerva_math", {"problem": "q", "solution": "no box"}, "'solution'"),
+    ("gsm8k", {"question": "q", "answer": "no hashes"}, "'answer'"),
+    ("olympiadbench", {"question": "q", "final_answer": []}, "'final_answer'"),
+    ("math500", {"problem": "q"}, "'answer'"),
+])
+def test_record_without_a_gold_answer_names_the_field(name: str, record: dict, field: str) -> None:
+    assert question_text(name, record) == "q"  # prompts can still be built
+    with pytest.raises(ValueError, match=f"^{name}: record has no .* in its {field} field"):
+        gold_answer(name, record)
 
 
 @needs_shared
