@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rast_benchmarks.loading import read_jsonl  # noqa: E402
+
+DTYPES = ("bfloat16", "float16", "float32")  # torch dtypes the analysis models can be loaded in
 
 _PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
 _SETTING = re.compile(r"_alpha_(?P<alpha>[^_]+)_temp_(?P<temp>[^_]+)$")
@@ -105,6 +108,32 @@ def token_text(tokenizer: Any, token_id: int) -> str:
 def token_label(tokenizer: Any, token_id: int) -> str:
     """A readable, matplotlib-safe label of one token: its text, quoted, with $ escaped."""
     return repr(token_text(tokenizer, token_id)).replace("$", r"\$")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--device, --dtype and --block_size: where and how teacher-forced logits are computed."""
+    from rast.reference import DEFAULT_BLOCK_SIZE
+
+    parser.add_argument("--device", help="cpu, cuda, cuda:N, or auto (every model spread over all visible GPUs; "
+                                         "needs accelerate); default cuda when a GPU is visible, else cpu")
+    parser.add_argument("--dtype", choices=DTYPES,
+                        help="model weights (default bfloat16 on GPUs, float32 on the CPU); logits are float32")
+    parser.add_argument("--block_size", type=int, default=DEFAULT_BLOCK_SIZE,
+                        help=f"positions whose logits are held at once (default {DEFAULT_BLOCK_SIZE}): memory grows "
+                             "with block_size x vocabulary, not with the output length")
+
+
+def load_reference(base: str, pairs: Sequence[Any], args: argparse.Namespace) -> Any:
+    """A ``ReferenceRast`` of ``base`` and ``pairs`` on ``args.device`` in ``args.dtype`` (see :func:`add_model_options`)."""
+    import torch
+
+    from rast.reference import ReferenceRast
+
+    if args.block_size < 1:
+        raise SystemExit(f"--block_size must be 1 or more (got {args.block_size}): the positions held at once")
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = args.dtype or ("float32" if device == "cpu" else "bfloat16")
+    return ReferenceRast(base, pairs, dtype=getattr(torch, dtype), device=device)
 
 
 def save_figure(fig: plt.Figure, path: Path) -> None:

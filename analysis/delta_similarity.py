@@ -5,8 +5,9 @@ with its base, on the same text: delta_X = positive_X logits - negative_X logits
 cos(delta_A, delta_B) at every analysed position (those that chose an output token, or every position of --text),
 as the original project's similarity analysis did (which averaged it per example).
 
-Logits come from the reference implementation (``ReferenceRast.pair_deltas``, teacher forcing). Writes
-delta_similarity.png, summary.json, positions.csv and sequences.csv into --out_dir:
+Logits come from the reference implementation by teacher forcing (``ReferenceRast.logit_blocks``), --block_size
+positions at a time, on --device in --dtype (bfloat16 on GPUs). Writes delta_similarity.png, summary.json,
+positions.csv and sequences.csv into --out_dir:
 
     python analysis/delta_similarity.py --positive_a A_RL --negative_a A --positive_b B_RL --negative_b B \\
         --res_dir results/math500/SETTING --limit 20 --out_dir out/
@@ -26,19 +27,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from analysis.common import encode_pair, load_texts, save_figure
+from analysis.common import add_model_options, encode_pair, load_reference, load_texts, save_figure
 from utils import write_csv, write_json
 
 
-def delta_cosines(rast, tokenizer, texts: Sequence[tuple[str, str]]) -> list[dict]:
+def delta_cosines(rast, tokenizer, texts: Sequence[tuple[str, str]], block_size: int) -> list[dict]:
     """One record (sequence, position, cosine) per analysed position of every (prompt, output) pair."""
     records = []
     for sequence, (prompt, output) in enumerate(texts):
         token_ids, first = encode_pair(tokenizer, prompt, output)
-        delta_a, delta_b = rast.pair_deltas(token_ids)
-        cosine = torch.nn.functional.cosine_similarity(delta_a, delta_b, dim=-1)[first:]
-        records += [{"sequence": sequence, "position": first + i, "cosine": value}
-                    for i, value in enumerate(cosine.tolist())]
+        for block in rast.logit_blocks(token_ids, block_size, start=first):
+            delta_a, delta_b = block.deltas  # [B, V] each
+            cosine = torch.nn.functional.cosine_similarity(delta_a, delta_b, dim=-1)  # [B]
+            records += [{"sequence": sequence, "position": block.start + i, "cosine": value}
+                        for i, value in enumerate(cosine.tolist())]
     return records
 
 
@@ -82,12 +84,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     source.add_argument("--text", help="a text to analyse instead of results")
     parser.add_argument("--limit", type=int, default=20, help="result lines to analyse (default 20)")
     parser.add_argument("--out_dir", type=Path, required=True, help="where the PNG, CSV and JSON go")
+    add_model_options(parser)
     args = parser.parse_args(argv)
 
     from transformers import AutoTokenizer
 
     from rast.config import ModelPair
-    from rast.reference import ReferenceRast
     from rast.tiny_models import tiny_model_paths
 
     models = [args.positive_a, args.negative_a, args.positive_b, args.negative_b]
@@ -98,9 +100,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     positive_a, negative_a, positive_b, negative_b = models
     texts = load_texts(args.res_dir, args.text, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(negative_a)
-    rast = ReferenceRast(args.base_model or negative_a,
-                         [ModelPair(positive_a, negative_a), ModelPair(positive_b, negative_b)])
-    records = delta_cosines(rast, tokenizer, texts)
+    rast = load_reference(args.base_model or negative_a,
+                          [ModelPair(positive_a, negative_a), ModelPair(positive_b, negative_b)], args)
+    records = delta_cosines(rast, tokenizer, texts, args.block_size)
     if not records:
         raise SystemExit("nothing to analyse: the texts are empty")
     sequences = per_sequence(records)

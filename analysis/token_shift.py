@@ -8,11 +8,14 @@ softmax(base logits) and p_rast = softmax(base + alpha * (positive - negative)),
 - base rank of RAST's pick: the rank (1 = top) under the base of RAST's most likely token;
 - the tokens that gain (lose) the most probability p_rast - p_base at a position, counted over positions.
 
-Logits come from the reference implementation (``ReferenceRast.position_logits``, teacher forcing). Writes
-token_shift.png, summary.json, positions.csv and shifted_tokens.csv into --out_dir:
+Logits come from the reference implementation by teacher forcing (``ReferenceRast.logit_blocks``), --block_size
+positions at a time, on --device in --dtype (bfloat16 on GPUs). Writes token_shift.png, summary.json, positions.csv
+and shifted_tokens.csv into --out_dir:
 
     python analysis/token_shift.py --res_dir results/math500/SETTING --limit 20 --alpha 1.0 --out_dir out/
     python analysis/token_shift.py --text "Let's think step by step." --out_dir out/
+    python analysis/token_shift.py --base_model Qwen/Qwen2.5-14B --positive_model hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo \\
+        --negative_model Qwen/Qwen2.5-1.5B --device cuda --res_dir results/math500/SETTING --out_dir out/
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from analysis.common import encode_pair, load_texts, save_figure, token_label, token_text
+from analysis.common import (
+    add_model_options,
+    encode_pair,
+    load_reference,
+    load_texts,
+    save_figure,
+    token_label,
+    token_text,
+)
 from utils import write_csv, write_json
 
 
@@ -53,19 +64,19 @@ def shift_stats(base: torch.Tensor, combined: torch.Tensor) -> dict[str, torch.T
     }
 
 
-def analyse(rast, tokenizer, texts: Sequence[tuple[str, str]]) -> list[dict]:
-    """One record per analysed position of every (prompt, output) pair."""
+def analyse(rast, tokenizer, texts: Sequence[tuple[str, str]], block_size: int) -> list[dict]:
+    """One record per analysed position of every (prompt, output) pair; logits ``block_size`` positions at a time."""
     records = []
     for sequence, (prompt, output) in enumerate(texts):
         token_ids, first = encode_pair(tokenizer, prompt, output)
-        base, combined = rast.position_logits(token_ids)
-        stats = {k: v[first:].tolist() for k, v in shift_stats(base, combined).items()}
-        for offset in range(len(stats["kl"])):
-            position = first + offset
-            row = {"sequence": sequence, "position": position,
-                   "next_token": token_ids[position + 1] if position + 1 < len(token_ids) else None}
-            row.update({k: v[offset] for k, v in stats.items()})
-            records.append(row)
+        for block in rast.logit_blocks(token_ids, block_size, start=first):
+            stats = {k: v.tolist() for k, v in shift_stats(block.base, rast.combine(block.base, block.deltas)).items()}
+            for offset in range(len(stats["kl"])):
+                position = block.start + offset
+                row = {"sequence": sequence, "position": position,
+                       "next_token": token_ids[position + 1] if position + 1 < len(token_ids) else None}
+                row.update({k: v[offset] for k, v in stats.items()})
+                records.append(row)
     return records
 
 
@@ -145,12 +156,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=20, help="result lines to analyse (default 20)")
     parser.add_argument("--top", type=int, default=15, help="shifted tokens to list per direction (default 15)")
     parser.add_argument("--out_dir", type=Path, required=True, help="where the PNG, CSV and JSON go")
+    add_model_options(parser)
     args = parser.parse_args(argv)
 
     from transformers import AutoTokenizer
 
     from rast.config import ModelPair
-    from rast.reference import ReferenceRast
     from rast.tiny_models import tiny_model_paths
 
     if None in (args.base_model, args.positive_model, args.negative_model):
@@ -160,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.negative_model = args.negative_model or tiny["negative"]
     texts = load_texts(args.res_dir, args.text, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)
-    rast = ReferenceRast(args.base_model, [ModelPair(args.positive_model, args.negative_model, args.alpha)])
-    records = analyse(rast, tokenizer, texts)
+    rast = load_reference(args.base_model, [ModelPair(args.positive_model, args.negative_model, args.alpha)], args)
+    records = analyse(rast, tokenizer, texts, args.block_size)
     if not records:
         raise SystemExit("nothing to analyse: the texts are empty")
     summary = {"alpha": args.alpha, "base_model": args.base_model, "positive_model": args.positive_model,

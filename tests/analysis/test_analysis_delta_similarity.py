@@ -28,9 +28,11 @@ def test_a_pair_with_itself_has_similarity_one(tmp_path, tiny_models):
     assert is_png(out / "delta_similarity.png")
 
 
-def test_two_pairs_match_an_independent_computation(tmp_path, tiny_models):
+@pytest.mark.parametrize("block_size", [2, 256])  # several blocks, and one block for the whole text
+def test_two_pairs_match_an_independent_computation(tmp_path, tiny_models, block_size):
     out = tmp_path / "out"
-    delta_similarity.main([*_pairs(tiny_models, "positive_b", "negative_b"), "--text", TEXT, "--out_dir", str(out)])
+    delta_similarity.main([*_pairs(tiny_models, "positive_b", "negative_b"), "--text", TEXT, "--out_dir", str(out),
+                           "--block_size", str(block_size)])
     with (out / "positions.csv").open() as f:
         got = [float(r["cosine"]) for r in csv.DictReader(f)]
 

@@ -36,10 +36,12 @@ def test_alpha_zero_changes_nothing(tmp_path, tiny_models):
     assert is_png(out / "token_shift.png")
 
 
-def test_numbers_match_an_independent_computation(tmp_path, tiny_models):
+@pytest.mark.parametrize("block_size", [3, 256])
+def test_numbers_match_an_independent_computation(tmp_path, tiny_models, block_size):
     alpha = 0.7
     out = tmp_path / "out"
-    token_shift.main([*_models_args(tiny_models, alpha), "--text", TEXT, "--out_dir", str(out)])
+    token_shift.main([*_models_args(tiny_models, alpha), "--text", TEXT, "--out_dir", str(out),
+                      "--block_size", str(block_size)])
     rows = _rows(out / "positions.csv")
     summary = json.loads((out / "summary.json").read_text())
 
@@ -92,3 +94,55 @@ def test_results_directory_analyses_output_positions(tmp_path, tiny_models):
         assert positions == list(range(len(prompt) - 1, len(prompt) + len(output)))
         next_tokens = [r["next_token"] for r in rows if r["sequence"] == str(sequence)]
         assert [int(t) for t in next_tokens[:-1]] == output and next_tokens[-1] == ""  # the last one is beyond
+
+
+def test_blocked_positions_equal_one_block(tmp_path, tiny_models):
+    outputs = ["Let's think step by step. 3 + 4 = 7, so the answer is $\\boxed{7}$.", "The answer is 12."]
+    res = write_results(tmp_path / "res", [outputs])
+    tables = {}
+    for block_size in (1, 4, 1000):
+        out = tmp_path / f"out-{block_size}"
+        token_shift.main([*_models_args(tiny_models, 1.0), "--res_dir", str(res), "--out_dir", str(out),
+                          "--block_size", str(block_size)])
+        tables[block_size] = _rows(out / "positions.csv")
+    whole, numbers = tables[1000], ("kl", "top_gain_value", "top_loss_value")  # equal up to float rounding
+    assert len(whole) > 20
+    for block_size in (1, 4):
+        rows = tables[block_size]
+        assert [{k: v for k, v in r.items() if k not in numbers} for r in rows] == \
+            [{k: v for k, v in r.items() if k not in numbers} for r in whole]
+        for key in numbers:
+            assert [float(r[key]) for r in rows] == pytest.approx([float(r[key]) for r in whole], rel=1e-5, abs=1e-7)
+
+
+def test_logit_blocks_equal_the_full_forward_pass(tiny_models):
+    from rast.config import ModelPair
+    from rast.reference import ReferenceRast
+
+    rast = ReferenceRast(tiny_models["base"], [ModelPair(tiny_models["positive"], tiny_models["negative"], 1.0)])
+    ids = AutoTokenizer.from_pretrained(tiny_models["base"])(TEXT)["input_ids"]
+    blocks = list(rast.logit_blocks(ids, block_size=5, start=4))
+    assert [b.start for b in blocks] == list(range(4, len(ids), 5))
+    assert all(b.base.shape == (min(5, len(ids) - b.start), rast.shared_vocab_size) for b in blocks)
+    full = {role: AutoModelForCausalLM.from_pretrained(tiny_models[role], dtype=torch.float32)(
+        torch.tensor([ids])).logits[0, 4:, :rast.shared_vocab_size].detach() for role in ("base", "positive", "negative")}
+    torch.testing.assert_close(torch.cat([b.base for b in blocks]), full["base"], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(torch.cat([b.deltas[0] for b in blocks]), full["positive"] - full["negative"],
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_dtype_and_device_options_reach_the_models(tiny_models):
+    import argparse
+
+    from analysis.common import add_model_options, load_reference
+    from rast.config import ModelPair
+
+    parser = argparse.ArgumentParser()
+    add_model_options(parser)
+    args = parser.parse_args(["--device", "cpu", "--dtype", "bfloat16"])
+    rast = load_reference(tiny_models["base"], [ModelPair(tiny_models["positive"], tiny_models["negative"])], args)
+    assert {p.dtype for model in rast.models for p in model.parameters()} == {torch.bfloat16}
+    block = next(rast.logit_blocks([1, 2, 3], block_size=2))
+    assert block.base.dtype == torch.float32 and block.base.device.type == "cpu"
+    with pytest.raises(SystemExit, match="--block_size must be 1 or more"):
+        load_reference(tiny_models["base"], [], parser.parse_args(["--block_size", "0"]))
