@@ -9,20 +9,23 @@ from rast_benchmarks.registry import RecordShape, get_spec
 
 def record_shape(name: str, record: dict[str, Any]) -> RecordShape:
     """The registered layout of ``record``: the first whose question and answer fields it has, else the first whose
-    question field it has (a file without gold answers still gives prompts)."""
+    question field it has (a file without gold answers still gives prompts), else the first whose answer field it has
+    (a bare gold answer)."""
     spec = get_spec(name)
     asked = [shape for shape in spec.shapes if _present(record.get(shape.question_field))]
-    answered = [shape for shape in asked if record.get(shape.answer_field) is not None]
-    if answered or asked:
-        return (answered or asked)[0]
-    layouts = ", ".join(f"{s.question_field}/{s.answer_field}" for s in spec.shapes)
-    raise KeyError(f"{spec.name}: record with fields {sorted(record)} has no question field of a known layout "
-                   f"({layouts}); rename its fields to one of them")
+    answered = [shape for shape in spec.shapes if record.get(shape.answer_field) is not None]
+    for shapes in ([shape for shape in asked if shape in answered], asked, answered):
+        if shapes:
+            return shapes[0]
+    raise _unknown_layout(name, record, "field")
 
 
 def question_text(name: str, record: dict[str, Any]) -> str:
     """The problem statement of a record of benchmark ``name``."""
-    return record[record_shape(name, record).question_field]
+    question = record.get(record_shape(name, record).question_field)
+    if not _present(question):
+        raise _unknown_layout(name, record, "question field")
+    return question
 
 
 def gold_answer(name: str, record: dict[str, Any]) -> str:
@@ -39,6 +42,13 @@ def gold_answer(name: str, record: dict[str, Any]) -> str:
         raise ValueError(f"{get_spec(name).name}: record has no {_DESCRIPTIONS[shape.answer_form]} in its "
                          f"{shape.answer_field!r} field: give records a gold answer there")
     return gold
+
+
+def _unknown_layout(name: str, record: dict[str, Any], what: str) -> KeyError:
+    spec = get_spec(name)
+    layouts = ", ".join(f"{s.question_field}/{s.answer_field}" for s in spec.shapes)
+    return KeyError(f"{spec.name}: record with fields {sorted(record)} has no {what} of a known layout ({layouts}); "
+                    "rename its fields to one of them")
 
 
 def _present(value: Any) -> bool:

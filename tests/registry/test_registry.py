@@ -126,6 +126,20 @@ def test_record_of_an_unknown_layout_names_the_known_ones() -> None:
         question_text("minerva_math", {"prompt": "q", "target": "1"})
     message = info.value.args[0]
     assert "minerva_math" in message and "question/answer, problem/solution" in message and "\n" not in message
+    with pytest.raises(KeyError, match="has no field of a known layout"):
+        gold_answer("minerva_math", {"prompt": "q"})
+    with pytest.raises(KeyError, match="has no question field of a known layout"):
+        question_text("minerva_math", {"solution": "\\boxed{1}"})  # a gold answer alone has no question
+
+
+@pytest.mark.parametrize("name,record,gold", [
+    ("minerva_math", {"solution": "so $\\boxed{\\frac{1}{2}}$"}, "\\frac{1}{2}"),
+    ("gsm8k", {"answer": "#### 1,024"}, "1024"),
+    ("olympiadbench", {"final_answer": ["$3$", "$5$"], "is_multiple_answer": True}, "3, 5"),
+    ("aime24", {"Answer": 33}, "33"),
+])
+def test_a_bare_gold_answer_is_read_by_its_field(name: str, record: dict, gold: str) -> None:
+    assert gold_answer(name, record) == gold
 
 
 @pytest.mark.parametrize("name,record,field", [
