@@ -8,6 +8,7 @@ PROMPT_TEMPLATES: dict[str, str] = {
         "<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{{}}."
         "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
     ),
+    "toy": "Q:{question}\nA:",  # the toy world of rast.toy_world
 }
 DEFAULT_TEMPLATE = "original"
 

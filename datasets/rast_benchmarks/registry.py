@@ -57,6 +57,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
                       answer_form="list"),
         BenchmarkSpec("gsm8k", "openai/gsm8k", "main", "test", "question", "answer", 1319, answer_form="after_hashes"),
         BenchmarkSpec("demo", None, None, "test", "problem", "answer", 8),
+        BenchmarkSpec("toy", None, None, "test", "problem", "answer", 80),  # held-out sums (rast.toy_world)
     )
 }
 
