@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, offline: RAST on the tiny models (built on first use) over our 8 demo
-# problems, 4 samples each, then the evaluator prints each generated answer and the scores.
-# The tiny models have random weights, so expect wrong answers: the demo shows the pipeline, not the method's gain.
-# Extra arguments go to run.py (e.g. --cd_decoding_alpha 0.5 1.0); RUNS=8 sets the samples per problem.
+# The main job on the embedded default, offline: RAST in miniature (vllm/rast/toy_world.py). Models trained on this
+# CPU on a toy task (sums of four digits, answered by a noisy direct guess or, rarely, step by step) ship with the
+# package. Through run.py and the evaluator, on the 80 held-out problems: the base alone, the small RL-tuned model
+# alone, the RL-tuned base alone and RAST (base + alpha * (small RL - small)) at a few alphas; then the paper's table
+# in miniature. RUNS=8 sets the samples per problem (default 4), ALPHAS="1 2" the RAST sweep (default 0.5 1 2).
 set -euo pipefail
 # shellcheck source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -10,12 +11,30 @@ bash "$ROOT/scripts/setup.sh"
 export HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL="${VLLM_LOGGING_LEVEL:-WARNING}"
 results="$ROOT/results"
 runs="${RUNS:-4}"  # samples per problem
+read -r -a alphas <<< "${ALPHAS:-0.5 1 2}"
+models="$ROOT/vllm/rast/toy_models"
+toy="$results/toy"
 
 cd "$ROOT/vllm"
-"$PYTHON" tests/RAST_decode/run.py --dataset demo --num_runs "$runs" --max_tokens 96 --dtype float32 \
-  --output_dir "$results" "$@"
+sample() {  # $1: what runs; the rest: model arguments of run.py
+  echo "== $1"
+  shift
+  "$PYTHON" tests/RAST_decode/run.py --dataset toy --prompt_template toy --num_runs "$runs" --max_tokens 48 \
+    --decoding_temperature 1.0 --dtype float32 --enforce_eager --overwrite --output_dir "$results" "$@" | head -n -2
+}
+sample "the base alone" --base_model "$models/toy-base"
+sample "the small RL-tuned model alone" --base_model "$models/toy-small-rl"
+sample "the RL-tuned base alone" --base_model "$models/toy-base-rl"
+sample "RAST at alpha ${alphas[*]} (one engine)" --base_model "$models/toy-base" \
+  --positive_model "$models/toy-small-rl" --negative_model "$models/toy-small" --cd_decoding_alpha "${alphas[@]}"
 
+rast_dirs=()
+for alpha in "${alphas[@]}"; do
+  rast_dirs+=("$toy/toy-base_toy-small-rl_alpha_$("$PYTHON" -c "print(float('$alpha'))")_temp_1.0")
+done
+rows=("$toy/toy-base_temp_1.0" "$toy/toy-small-rl_temp_1.0" "${rast_dirs[@]}" "$toy/toy-base-rl_temp_1.0")
 cd "$ROOT/simplerl_math_eval"
-mapfile -t res_dirs < <(ls -d "$results"/demo/*/)
-"$PYTHON" math_eval_pred.py --data_names demo --k "$runs" --evaluation_mode pass --show_answers \
-  --res_dir "${res_dirs[@]}"
+"$PYTHON" math_eval_pred.py --data_names toy --k "$runs" --evaluation_mode majority --res_dir "${rows[@]}" >/dev/null
+echo "== the paper's table in miniature: $runs samples per problem, temperature 1.0, 80 held-out problems"
+"$PYTHON" -m rast.toy_world table --base "${rows[0]}" --small_rl "${rows[1]}" --rast "${rast_dirs[@]}" \
+  --rl_base "${rows[-1]}"
