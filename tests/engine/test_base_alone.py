@@ -33,5 +33,7 @@ def test_rast_at_alpha_zero_equals_base_alone(tiny_models, prompt_ids, base_alon
 
 
 def test_without_pairs_the_engine_is_plain_vllm(tiny_models):
+    from rast.api import platform_engine_kwargs
+
     kwargs = engine_kwargs(tiny_models["base"], rast_config(tiny_models["base"]), dtype="float32")
-    assert kwargs == {"model": tiny_models["base"], "dtype": "float32"}
+    assert kwargs == {"model": tiny_models["base"], "dtype": "float32", **platform_engine_kwargs()}

@@ -81,3 +81,31 @@ def test_set_alpha_rejects_bad_values(engine):
         engine.set_alpha(float("nan"))
     with pytest.raises(RastConfigError, match="2 alphas for 1 pairs"):
         engine.set_alpha([1.0, 2.0])
+
+
+def test_an_id_a_small_model_cannot_embed_is_refused_alone(engine, prompt_ids, tiny_models):
+    """Ids from the small models' rows up to the base's pass a plain base-model check; RAST refuses them per request."""
+    from transformers import AutoConfig
+    from vllm import SamplingParams
+    from vllm.exceptions import VLLMValidationError
+    from vllm.inputs import TokensPrompt
+
+    small_rows = AutoConfig.from_pretrained(tiny_models["positive"]).vocab_size
+    assert AutoConfig.from_pretrained(tiny_models["base"]).vocab_size > small_rows
+    params = SamplingParams(temperature=0.0, max_tokens=4)
+    with pytest.raises(VLLMValidationError, match=f"Token id {small_rows} is out of vocabulary"):
+        engine.generate([TokensPrompt(prompt_token_ids=[5, small_rows])], params, use_tqdm=False)
+    engine.set_alpha(1.0)
+    assert greedy_tokens(engine, prompt_ids[:2]) == greedy_tokens(engine, prompt_ids[:2])  # the engine still serves
+
+
+def test_many_seeded_samples_in_one_call(engine, prompt_ids):
+    """64 prompts x n=32, seeded (the README's example): more tokens than one step takes, which on CPU used to split a
+    prefill and kill the engine ("CPU Generator does not use offset")."""
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    prompts = [TokensPrompt(prompt_token_ids=prompt_ids[i % len(prompt_ids)] * 8) for i in range(64)]
+    params = SamplingParams(n=32, temperature=1.0, top_p=0.95, seed=3, max_tokens=2)
+    outputs = engine.generate(prompts, params, use_tqdm=False)
+    assert [len(output.outputs) for output in outputs] == [32] * 64

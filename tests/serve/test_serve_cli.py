@@ -57,6 +57,8 @@ def test_missing_model_path(tiny_models):
     (["--bogus", "1"], "vLLM's own flags go after `--`"),
     (["--", "--port", "9"], "--port after `--` is set by rast serve itself"),
     (["--", "--hf-overrides={}"], "--hf-overrides after `--`"),
+    (["--", "-tp", "4"], "tensor parallel size 4 cannot split: use tensor parallel size 2 with 2 data-parallel"),
+    (["--", "--max-model-len=4096"], "has 2048 positions, fewer than the context of 4096 tokens"),
 ])
 def test_bad_flags(tiny_models, capsys, args, needle):
     argv = ["serve", "--base", tiny_models["base"], "--positive", tiny_models["positive"],
@@ -64,6 +66,20 @@ def test_bad_flags(tiny_models, capsys, args, needle):
     assert rast_main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
+
+
+def test_seeded_sampling_is_made_safe_on_cpu(tiny_models, capsys):
+    """vLLM's CPU backend dies on seeded requests whose prefill is split: rast serve turns chunked prefill off there,
+    unless the user chose otherwise."""
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        pytest.skip("the workaround is for vLLM's CPU backend")
+    argv = ["serve", "--base", tiny_models["base"], "--dry-run"]
+    assert rast_main(argv) == 0
+    assert "--no-enable-chunked-prefill" in capsys.readouterr().out
+    assert rast_main([*argv, "--", "--enable-chunked-prefill"]) == 0
+    assert "--no-enable-chunked-prefill" not in capsys.readouterr().out
 
 
 def test_positive_without_negative(tiny_models, capsys):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from rast.config import RastConfig, RastConfigError, build_pairs, check_alpha
-from rast.validation import base_architecture, check_model_exists, check_tokenizers_agree
+from rast.validation import (base_architecture, check_layout, check_model_exists, check_tokenizers_agree,
+                             shared_vocab_size)
 
 WORKER_EXTENSION = "rast.worker_extension.RastWorkerExtension"
 
@@ -24,15 +25,44 @@ def rast_config(base: str, positive: str | Sequence[str | None] | None = None,
         check_model_exists(model)
     if not pairs:
         return None
-    check_tokenizers_agree(base, [m for pair in pairs for m in (pair.positive, pair.negative)])
-    return RastConfig(base_architecture=base_architecture(base), pairs=pairs)
+    small = [m for pair in pairs for m in (pair.positive, pair.negative)]
+    check_tokenizers_agree(base, small)
+    return RastConfig(base_architecture=base_architecture(base), pairs=pairs,
+                      shared_vocab_size=shared_vocab_size([base, *small]))
+
+
+def platform_engine_kwargs() -> dict[str, Any]:
+    """Engine settings this platform needs for seeded sampling to be safe (each can still be set by the caller).
+
+    vLLM 0.32 rewinds a seeded request's ``torch.Generator`` by an offset whenever it discards the token sampled after
+    a partial prefill, and CPU generators have no offset ("CPU Generator does not use offset"): on CPU the engine dies
+    as soon as a seeded prompt's prefill is split across steps. Without chunked prefill, no prefill is split.
+    """
+    from vllm.platforms import current_platform
+
+    return {"enable_chunked_prefill": False} if current_platform.is_cpu() else {}
+
+
+class ComposedOverrides:
+    """A user's callable ``hf_overrides`` followed by RAST's own (a picklable class: engine processes receive it)."""
+
+    def __init__(self, user: Callable[[Any], Any], rast: dict[str, Any]) -> None:
+        self.user, self.rast = user, rast
+
+    def __call__(self, hf_config: Any) -> Any:
+        hf_config = self.user(hf_config) or hf_config
+        for key, value in self.rast.items():
+            setattr(hf_config, key, value)
+        return hf_config
 
 
 def engine_kwargs(base: str, config: RastConfig | None, **vllm_kwargs: Any) -> dict[str, Any]:
     """Keyword arguments for ``vllm.LLM`` (or ``AsyncEngineArgs``) that run ``config`` on top of ``base``."""
-    kwargs = dict(model=base, **vllm_kwargs)
+    kwargs = {**platform_engine_kwargs(), **vllm_kwargs, "model": str(base)}
     if config is not None:
-        kwargs["hf_overrides"] = {**vllm_kwargs.get("hf_overrides", {}), **config.hf_overrides()}
+        user = vllm_kwargs.get("hf_overrides") or {}
+        rast = config.hf_overrides()
+        kwargs["hf_overrides"] = ComposedOverrides(user, rast) if callable(user) else {**user, **rast}
         kwargs.setdefault("worker_extension_cls", WORKER_EXTENSION)
     return kwargs
 
@@ -41,7 +71,8 @@ class RastLLM:
     """RAST decoding on vLLM: ``generate`` behaves as ``vllm.LLM.generate`` and returns its usual outputs.
 
     Without positive/negative models it is plain vLLM on ``base`` (the baseline every RAST table compares against).
-    Extra keyword arguments go to ``vllm.LLM`` (``tensor_parallel_size``, ``dtype``, ``gpu_memory_utilization``, ...).
+    Extra keyword arguments go to ``vllm.LLM`` (``tensor_parallel_size``, ``dtype``, ``gpu_memory_utilization``, ...);
+    every other ``vllm.LLM`` attribute (``llm_engine``, ``chat``, ``collective_rpc``, ...) is reached through it.
     """
 
     def __init__(self, base: str, positive: str | Sequence[str | None] | None = None,
@@ -50,7 +81,14 @@ class RastLLM:
         from vllm import LLM
 
         self.config = rast_config(base, positive, negative, alpha)
+        small = [] if self.config is None else [m for p in self.config.pairs for m in (p.positive, p.negative)]
+        check_layout([str(base), *small], vllm_kwargs.get("tensor_parallel_size", 1), vllm_kwargs.get("max_model_len"))
         self.llm = LLM(**engine_kwargs(base, self.config, **vllm_kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "llm":  # not set yet: __init__ failed before the engine existed
+            raise AttributeError(name)
+        return getattr(self.llm, name)
 
     @property
     def alphas(self) -> list[float]:

@@ -28,20 +28,28 @@ class ModelPair:
     positive: str
     negative: str
     alpha: float = 1.0
+    positive_revision: str | None = None  # hub revisions of the small checkpoints (default: main)
+    negative_revision: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))  # "1.0" from JSON becomes 1.0; "x" is refused
 
 
 @dataclass(frozen=True)
 class RastConfig:
-    """The small-model pairs and the architecture of the base model they shift."""
+    """The small-model pairs, the architecture of the base model they shift, and the vocabulary they share.
+
+    ``shared_vocab_size`` (the fewest embedding rows of any model) becomes the composite model's vocabulary: vLLM then
+    refuses, per request, any token id a small model cannot embed, and never samples one.
+    """
 
     base_architecture: str
     pairs: tuple[ModelPair, ...]
+    shared_vocab_size: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.pairs) <= MAX_PAIRS:
             raise RastConfigError(f"RAST takes 1 to {MAX_PAIRS} (positive, negative) pairs, got {len(self.pairs)}")
-        for pair in self.pairs:
-            check_alpha(pair.alpha)
 
     @property
     def alphas(self) -> list[float]:
@@ -49,25 +57,38 @@ class RastConfig:
 
     def hf_overrides(self) -> dict[str, Any]:
         """The ``hf_overrides`` that turn the base model into the RAST composite model."""
-        return {
+        overrides: dict[str, Any] = {
             "architectures": [ARCHITECTURE],
             "rast": {
                 "base_architecture": self.base_architecture,
-                "pairs": [{"positive": p.positive, "negative": p.negative, "alpha": p.alpha} for p in self.pairs],
+                "pairs": [_pair_section(p) for p in self.pairs],
             },
         }
+        if self.shared_vocab_size is not None:
+            overrides["vocab_size"] = self.shared_vocab_size
+        return overrides
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> "RastConfig":
         """Parse the ``rast`` section of ``hf_overrides``."""
         try:
-            pairs = tuple(ModelPair(p["positive"], p["negative"], p.get("alpha", 1.0)) for p in section["pairs"])
+            pairs = tuple(ModelPair(p["positive"], p["negative"], p.get("alpha", 1.0), p.get("positive_revision"),
+                                    p.get("negative_revision")) for p in section["pairs"])
             return cls(base_architecture=section["base_architecture"], pairs=pairs)
         except (KeyError, TypeError) as missing:
             raise RastConfigError(
                 f"malformed 'rast' section in hf_overrides (missing {missing}); expected "
                 '{"base_architecture": ..., "pairs": [{"positive": ..., "negative": ..., "alpha": ...}]}'
             ) from None
+
+
+def _pair_section(pair: ModelPair) -> dict[str, Any]:
+    """One pair as the ``rast`` section lists it (revisions only when set)."""
+    section: dict[str, Any] = {"positive": pair.positive, "negative": pair.negative, "alpha": pair.alpha}
+    for key in ("positive_revision", "negative_revision"):
+        if getattr(pair, key) is not None:
+            section[key] = getattr(pair, key)
+    return section
 
 
 def check_alpha(alpha: Any) -> float:

@@ -9,8 +9,11 @@ turns them into
 
     z = base + sum_i alpha_i * (positive_i - negative_i)
 
-over the shared vocabulary ``V = min(vocab sizes)`` in float32, with every id >= V set to -inf, and hands z to
-vLLM's sampler (temperature, top-p, top-k and seeds all act on z).
+over the shared vocabulary ``V = min(vocab sizes)`` in float32, and hands z to vLLM's sampler (temperature, top-p,
+top-k and seeds all act on z). V is also the composite's own vocabulary size (``hf_overrides["vocab_size"]``, set by
+:meth:`rast.config.RastConfig.hf_overrides`): the base's embedding and output rows past V are dropped at load time, so
+vLLM refuses a request holding an id >= V before it reaches a small model's embedding, and no id >= V is ever sampled
+(as if its logit were -inf).
 """
 
 from __future__ import annotations
@@ -43,11 +46,13 @@ class RastForCausalLM(nn.Module):
 
         self.secondary_weights: list[DefaultModelLoader.Source] = []
         for index, pair in enumerate(self.rast_config.pairs):
-            for role, path in (("positive", pair.positive), ("negative", pair.negative)):
+            for role, path, revision in (("positive", pair.positive, pair.positive_revision),
+                                         ("negative", pair.negative, pair.negative_revision)):
                 name = f"{role}_{index}"
                 with set_model_tag(f"rast_{name}"):
-                    self.add_module(name, initialize_model(_small_vllm_config(vllm_config, path), prefix=name))
-                self.secondary_weights.append(DefaultModelLoader.Source(path, revision=None, prefix=name + "."))
+                    small_config = _small_vllm_config(vllm_config, path, revision)
+                    self.add_module(name, initialize_model(small_config, prefix=name))
+                self.secondary_weights.append(DefaultModelLoader.Source(path, revision=revision, prefix=name + "."))
 
         # the base model, then every positive, then every negative, in pair order (a plain list: already registered)
         pairs = range(len(self.rast_config.pairs))
@@ -55,7 +60,11 @@ class RastForCausalLM(nn.Module):
                                          for i in pairs]
         self.hidden_sizes = [_hidden_size(model) for model in self.sub_models]
         self.vocab_size = base_config.get_vocab_size()
-        self.shared_vocab_size = min(_vocab_size(model) for model in self.sub_models)
+        small_vocab_size = min(_vocab_size(model) for model in self.sub_models[1:])
+        if self.vocab_size > small_vocab_size:
+            raise ValueError(f"the RAST model's vocabulary ({self.vocab_size} rows) is larger than the small models' "
+                             f"({small_vocab_size}): add \"vocab_size\": {small_vocab_size} to hf_overrides (as "
+                             "rast.RastConfig.hf_overrides() does), so vLLM refuses ids a small model cannot embed")
         self.register_buffer("alphas", torch.tensor(self.rast_config.alphas, dtype=torch.float32), persistent=False)
 
     def set_alphas(self, alphas: list[float]) -> None:
@@ -79,28 +88,37 @@ class RastForCausalLM(nn.Module):
         return torch.cat([model(input_ids, positions) for model in self.sub_models], dim=-1)
 
     def compute_logits(self, hidden_states: torch.Tensor) -> torch.Tensor | None:
+        # hidden_states: [num_tokens, sum(hidden sizes)], the sub-models' final states side by side
         logits = [model.compute_logits(h) for model, h in
                   zip(self.sub_models, torch.split(hidden_states, self.hidden_sizes, dim=-1))]
         if logits[0] is None:  # tensor-parallel ranks other than the one that samples
             return None
-        shared = self.shared_vocab_size
-        base, small = logits[0], logits[1:]
-        pairs = len(self.alphas)
-        combined = base[:, :shared].float()
-        for i in range(pairs):
-            combined += self.alphas[i] * (small[i][:, :shared].float() - small[pairs + i][:, :shared].float())
-        out = combined.new_full((combined.shape[0], self.vocab_size), float("-inf"))
-        out[:, :shared] = combined
-        return out
+        vocab, pairs = self.vocab_size, len(self.alphas)
+        base, positives, negatives = logits[0], logits[1:1 + pairs], logits[1 + pairs:]
+        combined = base.float()  # [num_tokens, V]
+        for alpha, positive, negative in zip(self.alphas, positives, negatives):
+            # small logits: [num_tokens, rows_i >= V], cut to the shared vocabulary
+            combined += alpha * (positive[:, :vocab].float() - negative[:, :vocab].float())
+        return combined
 
     def load_weights(self, weights: Iterable[tuple[str, torch.Tensor]]) -> set[str]:
         """Route each checkpoint tensor to its sub-model: unprefixed names are the base's."""
         loaded: set[str] = set()
         for owner, group in itertools.groupby(weights, key=_owner_prefix):
             module = self.get_submodule(owner.rstrip(".")) if owner else self.base
-            stripped = ((name[len(owner):], tensor) for name, tensor in group)
+            stripped = ((name[len(owner):], tensor if owner else self._shared_rows(name, tensor)) for name, tensor in group)
             loaded |= {(owner or "base.") + name for name in module.load_weights(stripped)}
         return loaded
+
+    def _shared_rows(self, name: str, tensor: torch.Tensor) -> torch.Tensor:
+        """A base tensor indexed by token id (embedding, output layer) cut to the shared vocabulary's rows."""
+        if name.endswith(_VOCAB_INDEXED) and tensor.shape[0] > self.vocab_size:
+            return tensor[:self.vocab_size]
+        return tensor
+
+
+# checkpoint tensors whose rows are token ids (the names of Qwen2, Llama, Mistral and most decoder checkpoints)
+_VOCAB_INDEXED = ("embed_tokens.weight", "lm_head.weight")
 
 
 def _owner_prefix(item: tuple[str, torch.Tensor]) -> str:
@@ -109,14 +127,17 @@ def _owner_prefix(item: tuple[str, torch.Tensor]) -> str:
     return head + "." if head.startswith(("positive_", "negative_")) else ""
 
 
-def _small_vllm_config(vllm_config: VllmConfig, path: str) -> VllmConfig:
+# Engine settings a small model's ModelConfig keeps: how to load and run a checkpoint, not which one.
+_SHARED_MODEL_SETTINGS = ("tokenizer", "tokenizer_mode", "tokenizer_revision", "trust_remote_code", "dtype", "seed",
+                          "max_model_len", "enforce_eager", "max_logprobs", "logprobs_mode", "config_format",
+                          "hf_token", "disable_sliding_window", "model_impl")
+
+
+def _small_vllm_config(vllm_config: VllmConfig, path: str, revision: str | None) -> VllmConfig:
     """A copy of the engine's config whose model config describes the small checkpoint at ``path``."""
     base = vllm_config.model_config
-    small = ModelConfig(
-        model=path, tokenizer=base.tokenizer, dtype=base.dtype, seed=base.seed,
-        max_model_len=base.max_model_len, enforce_eager=base.enforce_eager, max_logprobs=base.max_logprobs,
-        trust_remote_code=base.trust_remote_code, skip_tokenizer_init=True,
-    )
+    shared = {name: getattr(base, name) for name in _SHARED_MODEL_SETTINGS}
+    small = ModelConfig(model=path, revision=revision, skip_tokenizer_init=True, **shared)
     get_model_architecture(small)  # resolve early, so an unsupported architecture fails here
     return replace(vllm_config, model_config=small, quant_config=None)
 

@@ -23,8 +23,9 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from rast.api import WORKER_EXTENSION, rast_config
+from rast.api import WORKER_EXTENSION, platform_engine_kwargs, rast_config
 from rast.config import MAX_PAIRS, RastConfig, RastConfigError
+from rast.validation import check_layout
 
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 # Flags that ``rast serve`` sets itself: giving them again after ``--`` would silently override (or break) them.
@@ -94,6 +95,29 @@ def config_from_args(args: argparse.Namespace) -> RastConfig | None:
     return rast_config(args.base, positives, negatives, alphas)  # alphas arrive as text: checked there
 
 
+def extra_value(extra: Sequence[str], *flags: str) -> str | None:
+    """The value given to any of ``flags`` in vLLM's extra arguments (``--flag V`` or ``--flag=V``), else ``None``."""
+    value = None
+    for index, arg in enumerate(extra):
+        name, equals, inline = arg.partition("=")
+        if name in flags:
+            value = inline if equals else (extra[index + 1] if index + 1 < len(extra) else None)
+    return value
+
+
+def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str]) -> None:
+    """Every model fits the tensor-parallel size and context length given to vLLM (checked before it starts)."""
+    tensor_parallel, max_len = (extra_value(extra, "--tensor-parallel-size", "-tp"),
+                                extra_value(extra, "--max-model-len"))
+    try:
+        tensor_parallel_size = int(tensor_parallel or 1)
+        max_model_len = int(max_len) if max_len else None
+    except ValueError:
+        raise UsageError("--tensor-parallel-size and --max-model-len after `--` take integers") from None
+    small = [] if config is None else [m for pair in config.pairs for m in (pair.positive, pair.negative)]
+    check_layout([base, *small], tensor_parallel_size, max_model_len)
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail with a one-line fix unless ``host:port`` can be bound (same socket options as vLLM's server)."""
     if not 0 < port < 65536:
@@ -126,7 +150,18 @@ def vllm_args(base: str, config: RastConfig | None, host: str, port: int, extra:
     if config is not None:
         args += ["--hf-overrides", json.dumps(config.hf_overrides(), separators=(",", ":")),
                  "--worker-extension-cls", WORKER_EXTENSION]
-    return args + ["--host", host, "--port", str(port), *extra]
+    return args + [*platform_flags(extra), "--host", host, "--port", str(port), *extra]
+
+
+def platform_flags(extra: Sequence[str]) -> list[str]:
+    """:func:`rast.api.platform_engine_kwargs` as vLLM flags, except those the user set in ``extra``."""
+    given = {arg.split("=", 1)[0].replace("--no-", "--", 1) for arg in extra}
+    flags = []
+    for key, value in platform_engine_kwargs().items():
+        flag = "--" + key.replace("_", "-")
+        if flag not in given:
+            flags.append(flag if value else flag.replace("--", "--no-", 1))
+    return flags
 
 
 def plain_command(args: Sequence[str]) -> str:
@@ -143,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_port_free(args.host, args.port)
         check_plugin_installed()
         config = config_from_args(args)
+        check_extra_layout(args.base, config, extra)
     except (UsageError, RastConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
