@@ -28,3 +28,15 @@ def build_prompt(template: str, question: str) -> str:
             f"prompt template {template!r} is not a valid format string with only {{question}} "
             f"(escape literal braces as '{{{{' and '}}}}'): {err}"
         ) from err
+
+
+# Where each template's answer ends when the model does not stop by itself: a base model on the ``original`` template
+# answers, then writes a new "Question:" block and answers that too, and its last \boxed{} would be an invented one.
+TEMPLATE_STOPS: dict[str, list[str]] = {
+    "original": ["\nQuestion:"],
+}
+
+
+def default_stops(template: str) -> list[str]:
+    """The stop strings of a template given by name; none for other templates (the model's own stop tokens end it)."""
+    return list(TEMPLATE_STOPS.get(template, []))

@@ -6,10 +6,11 @@ import pytest
 from rast.config import ModelPair, RastConfig
 from rast.experiment import (ExperimentError, directory_name, plan_directory, prepare_directory, problem_seed,
                              sweep_configs)
-from rast.results import PredictionFiles, read_run_config, write_run_config
+from rast.results import DirectoryLock, PredictionFiles, ResultsInUse, read_run_config, write_run_config
 
 SETTINGS = {"num_problems": 3, "temperature": 1.0, "top_p": 0.95, "max_tokens": 16, "seed": 0, "num_runs": 2,
-            "prompt_template": "original", "dtype": "float32", "max_model_len": None}
+            "prompt_template": "original", "stop": ["\nQuestion:"], "stop_token_ids": [0, 2], "dtype": "float32",
+            "max_model_len": None}
 
 
 def read(files: PredictionFiles) -> list[list[dict]]:
@@ -102,3 +103,25 @@ def test_sweep_configs_vary_pair_0_and_keep_or_follow_the_others(tiny_models):
     assert sweep_configs(m["base"], [None] * 3, [None] * 3, [1.0], [None, None]) == [None]
     with pytest.raises(ExperimentError, match="several values"):
         sweep_configs(m["base"], [None] * 3, [None] * 3, [1.0, 2.0], [None, None])
+
+
+def test_a_directory_lock_is_exclusive_across_processes_and_released_by_death(tmp_path):
+    import subprocess
+    import sys
+
+    directory = tmp_path / "demo" / "setting"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+                               "from rast.results import DirectoryLock\n"
+                               f"lock = DirectoryLock(Path({str(directory)!r}))\nlock.acquire()\nprint('held', flush=True)\n"
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ResultsInUse, match=f"being written by another run \\(pid {holder.pid}\\)"):
+            DirectoryLock(directory).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    lock = DirectoryLock(directory)
+    lock.acquire()  # the dead holder's lock is gone with it
+    lock.release()
+    assert not lock.path.exists()

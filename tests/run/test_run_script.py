@@ -1,6 +1,7 @@
 """``vllm/tests/RAST_decode/run.py`` end to end on the tiny models, as a user runs it: a subprocess from inside vllm/.
 
-Four engine starts in all: the demo alpha sweep (the reference), an interrupted copy of it, its resumption, and a
+Engine starts: the demo alpha sweep (the reference), a copy killed with SIGKILL and its resumption, a copy stopped
+with SIGTERM (while a second run on the same directory is refused) and its resumption, a run with a stop string, and a
 three-problem slice of MATH-500 with the base model alone.
 """
 
@@ -19,8 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 VLLM_DIR = REPO_ROOT / "vllm"
 RUN_SCRIPT = "tests/RAST_decode/run.py"
 ENGINE = ["--dtype", "float32", "--enforce_eager"]
-# Long enough samples and one problem per engine call, so a run can be stopped part way.
-DEMO_SWEEP = ["--num_runs", "2", "--max_tokens", "200", "--chunk_size", "1", "--cd_decoding_alpha", "0", "1",
+# Long enough samples and one problem in the engine at a time, so a run can be stopped part way.
+DEMO_SWEEP = ["--num_runs", "2", "--max_tokens", "200", "--window", "1", "--cd_decoding_alpha", "0", "1",
               "--max_model_len", "512", *ENGINE]
 DEMO_DIRS = ["base_positive_alpha_0.0_temp_1.0", "base_positive_alpha_1.0_temp_1.0"]
 FIELDS = {"idx", "question", "model_output", "answer", "num_tokens", "finish_reason"}
@@ -94,19 +95,50 @@ def test_finished_directories_are_not_generated_again(demo_sweep):
     assert {name: prediction_bytes(demo / name) for name in DEMO_DIRS} == before
 
 
+def start(output_dir: Path) -> subprocess.Popen:
+    """The demo sweep into ``output_dir``, in the background."""
+    return subprocess.Popen(command(*DEMO_SWEEP, "--output_dir", str(output_dir)), cwd=VLLM_DIR,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for_a_line(process: subprocess.Popen, output_dir: Path) -> subprocess.Popen:
+    """Return ``process`` once the first problem of its first directory is written."""
+    first_file = output_dir / "demo" / DEMO_DIRS[0] / "prediction-0.jsonl"
+    deadline = time.monotonic() + 240
+    while not (first_file.exists() and first_file.read_bytes().count(b"\n") >= 1):
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"no problem was written: {process.communicate()[1][-3000:]}")
+        time.sleep(0.02)
+    return process
+
+
+def wait_gone(processes: list, timeout: float) -> list:
+    """The processes still alive after ``timeout`` seconds."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.2)
+    return alive
+
+
 def test_a_killed_run_resumes_to_the_same_files(demo_sweep, tmp_path):
+    """kill -9 of run.py alone: its engine processes exit on their own within seconds; the rerun completes the files."""
+    import psutil
+
     demo, _ = demo_sweep
-    first_file = tmp_path / "demo" / DEMO_DIRS[0] / "prediction-0.jsonl"
-    process = subprocess.Popen(command(*DEMO_SWEEP, "--output_dir", str(tmp_path)), cwd=VLLM_DIR,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 240
-        while not (first_file.exists() and first_file.read_bytes().count(b"\n") >= 1):
-            assert process.poll() is None and time.monotonic() < deadline, "no chunk was written"
-            time.sleep(0.02)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)  # the script and the engine processes it started
-        process.wait()
+    process = wait_for_a_line(start(tmp_path), tmp_path)
+    engine_processes = psutil.Process(process.pid).children(recursive=True)
+    assert engine_processes, "vLLM's engine core should run in a child process"
+    process.kill()
+    process.wait()
+    leftovers = wait_gone(engine_processes, timeout=10)
+    for leftover in leftovers:
+        leftover.kill()
+    assert not leftovers, "engine processes outlived their parent"
     interrupted = tmp_path / "demo" / DEMO_DIRS[1] / "prediction-0.jsonl"
     assert not interrupted.exists() or interrupted.read_bytes().count(b"\n") < 8, "the run finished before the kill"
     with open(tmp_path / "demo" / DEMO_DIRS[0] / "prediction-1.jsonl", "a", encoding="utf-8") as torn:
@@ -116,6 +148,93 @@ def test_a_killed_run_resumes_to_the_same_files(demo_sweep, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     for name in DEMO_DIRS:
         assert prediction_bytes(tmp_path / "demo" / name) == prediction_bytes(demo / name)
+
+
+def test_sigterm_saves_finished_problems_and_a_second_run_is_refused(demo_sweep, tmp_path):
+    """Two runs started together on one directory: one is refused at once, naming the other; the other, stopped by
+    SIGTERM, keeps its finished problems, leaves no process behind, and resumes to the uninterrupted files."""
+    import psutil
+
+    demo, _ = demo_sweep
+    runs = [start(tmp_path), start(tmp_path)]
+    try:
+        while all(run.poll() is None for run in runs):
+            time.sleep(0.05)
+        refused = next(run for run in runs if run.poll() is not None)
+        process = next(run for run in runs if run is not refused)
+        refusal = subprocess.CompletedProcess(refused.args, refused.returncode, *refused.communicate())
+        assert_one_line_error(refusal, "being written by another run", f"pid {process.pid}")
+        wait_for_a_line(process, tmp_path)
+        engine_processes = psutil.Process(process.pid).children(recursive=True)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+    assert process.returncode == 143, stderr[-3000:]
+    assert "terminated (SIGTERM): finished problems are saved" in stderr
+    assert not wait_gone(engine_processes, timeout=10), "engine processes outlived a clean stop"
+    written = read_lines(tmp_path / "demo" / DEMO_DIRS[0] / "prediction-0.jsonl")
+    assert [row["idx"] for row in written] == list(range(len(written))) and len(written) < 8
+
+    result = run_script(*DEMO_SWEEP, "--output_dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in DEMO_DIRS:
+        assert prediction_bytes(tmp_path / "demo" / name) == prediction_bytes(demo / name)
+
+
+def test_a_stop_string_ends_each_sample_where_it_first_occurs(demo_sweep, tmp_path):
+    """With a stop string taken from the reference outputs, every sample is the reference cut before its first
+    occurrence (same seeds, so the same tokens up to there)."""
+    demo, _ = demo_sweep
+    reference = [read_lines(demo / DEMO_DIRS[1] / f"prediction-{run}.jsonl") for run in range(2)]
+    text = reference[0][0]["model_output"]
+    stop = text[len(text) // 3:len(text) // 3 + 2]
+    result = run_script(*DEMO_SWEEP[:-len(ENGINE) - 2], "--cd_decoding_alpha", "1", "--max_model_len", "512", *ENGINE,
+                        "--output_dir", str(tmp_path), "--stop", stop)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stopped = 0
+    for run in range(2):
+        for expected, row in zip(reference[run], read_lines(tmp_path / "demo" / DEMO_DIRS[1] / f"prediction-{run}.jsonl"),
+                                 strict=True):
+            cut = expected["model_output"].find(stop)
+            if cut < 0:
+                assert row["model_output"] == expected["model_output"]
+            else:
+                stopped += 1
+                assert row["model_output"] == expected["model_output"][:cut] and row["finish_reason"] == "stop"
+    assert stopped >= 1
+    settings = json.loads((tmp_path / "demo" / DEMO_DIRS[1] / "run_config.json").read_text())["settings"]
+    assert settings["stop"] == [stop] and settings["stop_token_ids"]
+
+
+@pytest.mark.parametrize("bad,fragment", [
+    (["--top_p", "1.5"], "top_p must be in (0, 1]"),
+    (["--top_p", "0"], "top_p must be in (0, 1]"),
+    (["--decoding_temperature", "-1"], "temperature must be non-negative"),
+    (["--max_model_len", "16"], "--max_model_len 16 leaves no room to answer"),
+    (["--tensor_parallel_size", "0"], "--tensor_parallel_size must be at least 1"),
+    (["--tensor_parallel_size", "4"], "tensor parallel size 2 with 2 data-parallel replicas"),
+    (["--output_dir", "{file}/results"], "is a file"),
+])
+def test_bad_settings_fail_before_model_work_and_leave_nothing(tmp_path, bad, fragment):
+    (tmp_path / "file").write_text("not a directory")
+    output_dir = tmp_path / "out"
+    bad = [arg.replace("{file}", str(tmp_path / "file")) for arg in bad]
+    started = time.monotonic()
+    result = run_script("--num_runs", "2", "--max_tokens", "4", "--output_dir", str(output_dir), *ENGINE, *bad)
+    assert_one_line_error(result, fragment)
+    assert time.monotonic() - started < 60, "the check came after model work"
+    assert not list(tmp_path.rglob("run_config.json")) and not list(tmp_path.rglob("prediction-*.jsonl"))
+
+
+def test_the_manifest_lists_the_directories_written(demo_sweep, tmp_path):
+    demo, _ = demo_sweep
+    manifest = tmp_path / "manifest.txt"
+    result = run_script(*DEMO_SWEEP, "--output_dir", str(demo.parent), "--manifest", str(manifest))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert manifest.read_text().splitlines() == [str((demo / name).resolve()) for name in DEMO_DIRS]
 
 
 def math500_args(tiny_models: dict[str, str], data_dir: Path, output_dir: Path) -> list[str]:

@@ -1,10 +1,11 @@
 """Data-parallel runs on Ray: N engine replicas (Ray actors, each with its own tensor-parallel group) share the problems.
 
 The problems still to do are cut into N contiguous shards. Replica r writes its shard's samples to
-``{results}/.shards/{start}-{stop}/prediction-{i}.jsonl`` with the same incremental, resumable writer as a single
-engine, and since every problem is seeded by (seed, index) alone, its samples do not depend on the replica. When every
-shard is complete, the shards are appended in order to the results' own files and removed: the files equal those of
-a single-replica run. If a replica dies, the finished chunks of every shard stay; the same command resumes them.
+``{results}/.shards/{start}-{stop}/prediction-{i}.jsonl`` with the same streaming, resumable loop as a single engine
+(:func:`rast.generation.generate_into`), and since every problem is seeded by (seed, index) alone, its samples do not
+depend on the replica. When every shard is complete, the shards are appended in order to the results' own files and
+removed: the files equal those of a single-replica run. If a replica dies, the finished problems of every shard stay;
+the same command resumes them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ SHARDS_DIR = ".shards"
 
 
 class DataParallelError(RuntimeError):
-    """A data-parallel run that cannot go on (too few GPUs, a replica died); finished chunks stay saved."""
+    """A data-parallel run that cannot go on (too few GPUs, a replica died); finished problems stay saved."""
 
 
 def check_ray_address(address: str | None, timeout: float = 5.0) -> None:
@@ -77,22 +78,28 @@ class Replica:
             os.environ["VLLM_CPU_OMP_THREADS_BIND"] = str(rank % os.cpu_count())
         self.llm = make_engine()
 
-    def generate(self, jobs: Sequence[tuple[list[float], list, PredictionFiles, dict]], chunk_size: int) -> None:
-        """Each job: the alphas, the problems of this replica's shard, its shard files and the settings."""
-        from rast.generation import generate_into
+    def ready(self) -> None:
+        """Returns once the engine has started (Ray runs ``__init__`` first)."""
 
+    def generate(self, jobs: Sequence[tuple[list[float], list, PredictionFiles, dict]], generate_into: Callable) -> None:
+        """Each job: the alphas, the problems of this replica's shard, its shard files and the settings."""
         for alphas, problems, files, settings in jobs:
             if alphas:
                 self.llm.set_alpha(alphas)
-            generate_into(self.llm, problems, files, settings, chunk_size, files.directory.name)
+            generate_into(self.llm, problems, files, settings, description=files.directory.name)
 
     def shutdown(self) -> None:
         self.llm.shutdown()
 
 
 def run_data_parallel(plans: Sequence[Any], problems: Sequence[Any], make_engine: Callable[[], Any],
-                      num_replicas: int, tensor_parallel_size: int, chunk_size: int, ray_address: str | None) -> None:
-    """Generate every unfinished plan with ``num_replicas`` Ray actors, then merge their shards into the files."""
+                      num_replicas: int, tensor_parallel_size: int, generate_into: Callable,
+                      on_started: Callable[[], None], ray_address: str | None) -> None:
+    """Generate every unfinished plan with ``num_replicas`` Ray actors, then merge their shards into the files.
+
+    ``generate_into`` is :func:`rast.generation.generate_into` with the run's window; ``on_started`` runs once every
+    replica's engine is up (the run records its settings then, not before).
+    """
     import ray
     from vllm.platforms import current_platform
 
@@ -115,10 +122,12 @@ def run_data_parallel(plans: Sequence[Any], problems: Sequence[Any], make_engine
     replicas = [replica_class.remote(rank, make_engine) for rank in range(num_replicas)]
     try:
         try:
-            ray.get([replica.generate.remote(work, chunk_size) for replica, work in zip(replicas, jobs)])
+            ray.get([replica.ready.remote() for replica in replicas])
+            on_started()
+            ray.get([replica.generate.remote(work, generate_into) for replica, work in zip(replicas, jobs)])
         except ray.exceptions.RayError as error:
-            raise DataParallelError(f"a replica failed ({type(error).__name__}); finished chunks are saved: run the same "
-                                 "command again to resume") from error
+            raise DataParallelError(f"a replica failed ({type(error).__name__}); finished problems are saved: run the "
+                                    "same command again to resume") from error
         for each in plans:
             merge_shards(each.files(), shards[each.directory])
     finally:

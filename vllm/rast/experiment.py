@@ -6,6 +6,7 @@ Everything here runs before any model work, so bad input fails in a second with 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import metadata
@@ -19,7 +20,7 @@ from rast.results import PredictionFiles, clear_results, complete_lines_end, has
 # Settings that decide what a results directory holds: continuing into a directory whose run_config.json differs
 # in any of them would mix two experiments in one file.
 IDENTITY_KEYS = ("dataset", "num_problems", "base_model", "pairs", "temperature", "top_p", "max_tokens", "seed",
-                 "num_runs", "prompt_template", "dtype", "max_model_len")
+                 "num_runs", "prompt_template", "stop", "stop_token_ids", "dtype", "max_model_len")
 
 
 class ExperimentError(ValueError):
@@ -128,6 +129,32 @@ def plan_directory(output_dir: str, dataset: str, base: str, config: RastConfig 
     identity = {**settings, "dataset": dataset, "base_model": model_id(base), "pairs": pairs}
     directory = Path(output_dir) / dataset / directory_name(base, config, settings["temperature"])
     return Plan(directory, [] if config is None else config.alphas, {key: identity[key] for key in IDENTITY_KEYS})
+
+
+def check_output_dir(output_dir: str) -> None:
+    """Fail unless ``output_dir`` is, or can be created as, a writable directory (nothing is created here)."""
+    existing = Path(output_dir).expanduser().absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ExperimentError(f"--output_dir {output_dir} cannot be created: {existing} is a file; choose another "
+                              "--output_dir")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ExperimentError(f"--output_dir {output_dir} cannot be written: {existing} is not writable; choose "
+                              "another --output_dir")
+
+
+def check_prompts_fit(problems: Sequence[Problem], tokenizer_model: str, max_model_len: int | None) -> None:
+    """Fail unless every prompt leaves room for at least one new token within ``max_model_len``."""
+    if max_model_len is None:
+        return
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_model)
+    longest = max(len(ids) for ids in tokenizer([p.prompt for p in problems])["input_ids"])
+    if longest >= max_model_len:
+        raise ExperimentError(f"--max_model_len {max_model_len} leaves no room to answer: the longest prompt has "
+                              f"{longest} tokens; give more than that, e.g. --max_model_len {longest + 4096}")
 
 
 def prepare_directory(plan: Plan, overwrite: bool) -> None:

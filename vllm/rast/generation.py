@@ -1,15 +1,22 @@
-"""The generation loop: problems in chunks, ``num_runs`` samples each, every finished chunk appended to the files.
+"""The generation loop: every remaining problem streamed through vLLM's engine, written in dataset order.
+
+Requests go to the engine directly (``LLMEngine.add_request`` / ``step``), at most ``window`` problems at a time
+(default: all of them), and each finished problem is taken out as soon as its last sample ends, so the batch stays
+full however uneven the answer lengths are. A problem is appended to the files once it and every earlier problem are
+complete: the files always hold a contiguous prefix in dataset order, and a crash, Ctrl-C, SIGTERM or kill -9 loses
+only the problems not yet written.
 
 Each problem carries its own seed (see :func:`rast.experiment.problem_seed`), so its samples do not depend on which
-chunk it falls in: a resumed run writes the same lines as an uninterrupted one. On vLLM's CPU backend, per-request
-seeds were checked to be batch-invariant (the same samples alone, in chunks of 2, in one batch of 8, in reverse order);
-on GPUs batched kernels may round differently with the batch shape, so bit-exact resumption is not guaranteed there.
+problems share the batch with it: a resumed run writes the same lines as an uninterrupted one. On vLLM's CPU backend,
+per-request seeds were checked to be batch-invariant; on GPUs batched kernels may round differently with the batch
+shape, so bit-exact resumption is not guaranteed there.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import closing, suppress
 from typing import Any
 
 from tqdm import tqdm
@@ -18,25 +25,43 @@ from rast.experiment import Problem, problem_seed
 from rast.results import PredictionFiles
 
 
-def seeded_engine_kwargs() -> dict[str, Any]:
-    """Engine settings that seeded sampling needs on this platform.
-
-    vLLM 0.32 rewinds a seeded request's ``torch.Generator`` by an offset whenever it discards the token sampled after
-    a partial prefill, and CPU generators have no offset ("CPU Generator does not use offset"): on CPU the engine dies
-    as soon as a prompt's prefill is split across steps. Without chunked prefill, no prefill is split.
-    """
-    from vllm.platforms import current_platform
-
-    return {"enable_chunked_prefill": False} if current_platform.is_cpu() else {}
-
-
 def sampling_params(problem: Problem, settings: dict[str, Any]):
-    """``num_runs`` samples of one problem, seeded by (seed, problem index)."""
+    """``num_runs`` samples of one problem, seeded by (seed, problem index), with the run's stops."""
     from vllm import SamplingParams
+    from vllm.sampling_params import RequestOutputKind
 
     return SamplingParams(n=settings["num_runs"], seed=problem_seed(settings["seed"], problem.idx),
                           temperature=settings["temperature"], top_p=settings["top_p"],
-                          max_tokens=settings["max_tokens"])
+                          max_tokens=settings["max_tokens"], stop=settings["stop"],
+                          stop_token_ids=settings["stop_token_ids"], output_kind=RequestOutputKind.FINAL_ONLY)
+
+
+def stream(llm: Any, requests: Sequence[tuple[Any, Any]], window: int | None = None) -> Iterator[tuple[int, Any]]:
+    """Run ``(prompt, sampling params)`` requests with at most ``window`` in the engine (default: all at once).
+
+    Yields ``(index, RequestOutput)`` as each request finishes, in finishing order. Requests still in the engine when
+    the caller stops (an exception, Ctrl-C, ``close()``) are aborted, so the engine is clean for the next call.
+    """
+    engine = llm.llm_engine
+    window = window or len(requests)
+    tag = f"rast-{time.monotonic_ns()}"
+    in_engine: set[str] = set()
+    submitted = 0
+    try:
+        while submitted < len(requests) or in_engine:
+            while submitted < len(requests) and len(in_engine) < window:
+                prompt, params = requests[submitted]
+                engine.add_request(f"{tag}-{submitted}", prompt, params)
+                in_engine.add(f"{tag}-{submitted}")
+                submitted += 1
+            for output in engine.step():
+                if output.finished and output.request_id in in_engine:
+                    in_engine.remove(output.request_id)
+                    yield int(output.request_id.rsplit("-", 1)[1]), output
+    finally:
+        if in_engine:
+            with suppress(Exception):  # a dead engine has nothing left to abort; the original error goes on
+                engine.abort_request(sorted(in_engine))
 
 
 def rows_per_run(problems: Sequence[Problem], outputs: Sequence[Any], num_runs: int) -> list[list[dict[str, Any]]]:
@@ -52,18 +77,26 @@ def rows_per_run(problems: Sequence[Problem], outputs: Sequence[Any], num_runs: 
 
 
 def generate_into(llm: Any, problems: Sequence[Problem], files: PredictionFiles, settings: dict[str, Any],
-                  chunk_size: int, description: str) -> None:
-    """Generate every problem the files do not hold yet, ``chunk_size`` problems per engine call."""
+                  window: int | None, description: str) -> None:
+    """Generate every problem the files do not hold yet, appending each as soon as all earlier ones are written."""
     start = files.resume()
-    samples = tokens = 0
+    todo = problems[start:]
+    finished: dict[int, Any] = {}  # position in todo -> output, waiting for every earlier problem
+    written = samples = tokens = 0
     began = time.perf_counter()
-    with tqdm(total=len(problems), initial=start, desc=description, unit="problem") as progress:
-        for first in range(start, len(problems), chunk_size):
-            chunk = problems[first:first + chunk_size]
-            outputs = llm.generate([p.prompt for p in chunk], [sampling_params(p, settings) for p in chunk],
-                                   use_tqdm=False)
-            files.append(rows_per_run(chunk, outputs, settings["num_runs"]))
-            samples += sum(len(output.outputs) for output in outputs)
-            tokens += sum(len(sample.token_ids) for output in outputs for sample in output.outputs)
-            progress.set_postfix(samples=samples, tok_s=f"{tokens / (time.perf_counter() - began):.1f}")
-            progress.update(len(chunk))
+    requests = [(p.prompt, sampling_params(p, settings)) for p in todo]
+    with tqdm(total=len(problems), initial=start, desc=description, unit="problem") as progress, \
+            closing(stream(llm, requests, window)) as outputs:
+        for position, output in outputs:
+            finished[position] = output
+            samples += len(output.outputs)
+            tokens += sum(len(sample.token_ids) for sample in output.outputs)
+            ready = []
+            while written + len(ready) in finished:
+                ready.append(finished.pop(written + len(ready)))
+            if ready:
+                files.append(rows_per_run(todo[written:written + len(ready)], ready, settings["num_runs"]))
+                written += len(ready)
+                progress.update(len(ready))
+            progress.set_postfix(finished=start + written + len(finished), samples=samples,
+                                 tok_s=f"{tokens / (time.perf_counter() - began):.1f}")

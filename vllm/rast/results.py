@@ -1,12 +1,14 @@
 """A results directory: ``prediction-{i}.jsonl`` (one per run, one line per problem) and ``run_config.json``.
 
-Lines are appended one chunk of problems at a time and made durable (flush + fsync) before the next chunk starts,
-so a crash or Ctrl-C loses at most the chunk in flight. :meth:`PredictionFiles.resume` cuts every file back to the
+Lines are appended a few finished problems at a time and made durable (flush + fsync) before the next append, so a
+crash or Ctrl-C loses only the problems not yet written. :meth:`PredictionFiles.resume` cuts every file back to the
 number of complete lines all of them share (a torn last line is dropped), which is where generation restarts.
+A run holds a :class:`DirectoryLock` on each directory it writes, so two runs never write one directory.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -87,3 +89,51 @@ def has_results(directory: Path) -> bool:
 def clear_results(directory: Path) -> None:
     """Remove a results directory, to start it afresh."""
     shutil.rmtree(directory, ignore_errors=True)
+
+
+class ResultsInUse(ValueError):
+    """Another live process holds the results directory."""
+
+
+class DirectoryLock:
+    """An exclusive lock on one results directory (``.{name}.lock`` beside it), held until :meth:`release` or the
+    holder's death however it dies; the lock file names the holder's pid."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory.parent / f".{directory.name}.lock"
+        self.handle = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`ResultsInUse` naming the process that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while self.handle is None:
+            handle = open(self.path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise ResultsInUse(f"{self.directory} is being written by another run ({holder}): wait for it to end, "
+                                   "or choose another --output_dir") from None
+            if self.path.exists() and os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino:
+                self.handle = handle  # still the live lock file (a releasing holder may have unlinked the one we opened)
+            else:
+                handle.close()
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}\n")
+        self.handle.flush()
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.path.unlink(missing_ok=True)
+            self.handle.close()
+            self.handle = None
+
+
+def write_manifest(path: Path, directories: Sequence[Path]) -> None:
+    """List the results directories of a run, one absolute path per line (what launch scripts hand the evaluator)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{directory.resolve()}\n" for directory in directories), encoding="utf-8")

@@ -8,20 +8,25 @@ With no --base_model, --positive_model and --negative_model it runs the tiny off
 demo set, end to end. Without positive/negative models it runs --base_model alone through the same pipeline.
 
 Writes {output_dir}/{dataset}/{base}_{small}_alpha_{alpha}_temp_{T}/prediction-{i}.jsonl (or {base}_temp_{T} for
-a model alone), one line per problem, plus run_config.json. An interrupted run resumes where it stopped when the
-same command is run again, producing the same files as an uninterrupted run.
+a model alone), one line per problem, plus run_config.json. An interrupted run (Ctrl-C, SIGTERM, a crash) resumes
+where it stopped when the same command is run again, producing the same files as an uninterrupted run. Samples end at
+the base model's own stop tokens (EOS and chat end tokens) and at --stop strings (for the original template, where a
+new "Question:" block begins). Every setting is checked before any model work.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from rast import RastConfigError
 from rast.config import check_alpha
-from rast.experiment import (ExperimentError, Plan, Problem, load_problems, plan_directory, prepare_directory,
-                             sweep_configs, versions)
+from rast.experiment import (ExperimentError, Plan, Problem, check_output_dir, check_prompts_fit, load_problems,
+                             plan_directory, prepare_directory, sweep_configs, versions)
+from rast.results import DirectoryLock
 
 PAIR_SUFFIXES = ("", "1", "2")
 
@@ -58,20 +63,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output_dir", default="results")
     parser.add_argument("--prompt_template", default="original",
                         help="original, qwen_boxed, or a literal template containing {question}")
+    parser.add_argument("--stop", nargs="*",
+                        help="stop strings (default: the template's; for original, a new \"\\nQuestion:\" block); "
+                             "--stop alone: none")
     parser.add_argument("--data_dir", help="local benchmarks laid out as DIR/{dataset}/test.jsonl (default: hub)")
     parser.add_argument("--overwrite", action="store_true", help="start existing results directories afresh")
     parser.add_argument("--dtype", default="auto", help="vLLM dtype: auto, bfloat16, float16, float32")
     parser.add_argument("--max_model_len", type=int, help="vLLM context length (default: the model's)")
     parser.add_argument("--enforce_eager", action="store_true", help="no CUDA graphs / compilation (starts faster)")
-    parser.add_argument("--chunk_size", type=int, default=8,
-                        help="problems per engine call; a crash loses at most one chunk (default 8)")
+    parser.add_argument("--window", type=int,
+                        help="most problems in the engine at once (default: all); each is written once it and every "
+                             "earlier problem are done")
+    parser.add_argument("--manifest", help="write the results directories of this run to this file, one per line")
     parser.add_argument("--data_parallel_size", type=int, default=1,
                         help="engine replicas on Ray, each with its own tensor-parallel group, sharing the problems")
     parser.add_argument("--ray_address", help="Ray cluster to join (host:port or auto); default: a local instance")
     args = parser.parse_args(argv)
-    for name in ("num_runs", "max_tokens", "limit", "chunk_size", "max_model_len", "data_parallel_size"):
+    for name in ("num_runs", "max_tokens", "limit", "window", "max_model_len", "data_parallel_size",
+                 "tensor_parallel_size"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    if not 0 < args.gpu_memory_utilization <= 1:
+        parser.error("--gpu_memory_utilization must be in (0, 1]")
     if args.decoding_temperature == 0 and args.num_runs > 1:
         parser.error("--decoding_temperature 0 is greedy decoding, so every run would be the same: use --num_runs 1")
     return args
@@ -94,30 +107,63 @@ def pair_models(args: argparse.Namespace) -> tuple[list[str | None], list[str | 
             [getattr(args, f"negative_model{s}") for s in PAIR_SUFFIXES])
 
 
-def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan]]:
-    """The problems and one results directory per alpha, validated before any model work."""
+def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[DirectoryLock]]:
+    """The problems and one locked results directory per alpha, every setting checked before any model work."""
     from rast_benchmarks import canonical_name
+    from rast_benchmarks.prompts import default_stops
+
+    from rast.generation import sampling_params
+    from rast.stops import stop_token_ids
+    from rast.validation import check_layout
 
     resolve_models(args)
+    check_output_dir(args.output_dir)
     dataset = canonical_name(args.dataset)
     problems = load_problems(dataset, args.data_dir, args.prompt_template, args.limit)
     if not problems:
         raise ExperimentError(f"{dataset} has no problems to run")
     positives, negatives = pair_models(args)
     sweep = list(dict.fromkeys(check_alpha(a) for a in args.cd_decoding_alpha))
-    settings = {"num_problems": len(problems), "temperature": args.decoding_temperature, "top_p": args.top_p,
-                "max_tokens": args.max_tokens, "seed": args.seed, "num_runs": args.num_runs,
-                "prompt_template": args.prompt_template, "dtype": args.dtype, "max_model_len": args.max_model_len}
     configs = sweep_configs(args.base_model, positives, negatives, sweep,
                             [args.cd_decoding_alpha1, args.cd_decoding_alpha2])
+    check_layout([args.base_model, *(m for m in positives + negatives if m is not None)], args.tensor_parallel_size,
+                 args.max_model_len)
+    check_prompts_fit(problems, args.base_model, args.max_model_len)
+    stop = default_stops(args.prompt_template) if args.stop is None else args.stop
+    settings = {"num_problems": len(problems), "temperature": args.decoding_temperature, "top_p": args.top_p,
+                "max_tokens": args.max_tokens, "seed": args.seed, "num_runs": args.num_runs,
+                "prompt_template": args.prompt_template, "stop": stop, "stop_token_ids": stop_token_ids(args.base_model),
+                "dtype": args.dtype, "max_model_len": args.max_model_len}
+    check_sampling(problems[0], settings, sampling_params)
     if args.data_parallel_size > 1:
         from rast.data_parallel import check_ray_address
 
         check_ray_address(args.ray_address)
     plans = [plan_directory(args.output_dir, dataset, args.base_model, config, settings) for config in configs]
-    for each in plans:
-        prepare_directory(each, args.overwrite)
-    return problems, plans
+    locks = []
+    try:
+        for each in plans:
+            locks.append(DirectoryLock(each.directory))
+            locks[-1].acquire()
+            prepare_directory(each, args.overwrite)
+    except BaseException:
+        release(locks)
+        raise
+    return problems, plans, locks
+
+
+def check_sampling(problem: Problem, settings: dict, make_params) -> None:
+    """Build vLLM's own sampling parameters once, so it refuses bad settings before any model work."""
+    try:
+        make_params(problem, settings)
+    except Exception as error:  # noqa: BLE001 - vLLM's validation errors are not all ValueErrors
+        raise ExperimentError(f"bad sampling settings: {error} (see --decoding_temperature, --top_p, --max_tokens)"
+                              ) from None
+
+
+def release(locks: list[DirectoryLock]) -> None:
+    for lock in locks:
+        lock.release()
 
 
 def engine_factory(args: argparse.Namespace, alphas: list[float]):
@@ -125,43 +171,56 @@ def engine_factory(args: argparse.Namespace, alphas: list[float]):
     from functools import partial
 
     from rast import RastLLM
-    from rast.generation import seeded_engine_kwargs
 
     return partial(RastLLM, args.base_model, *pair_models(args), alphas or 1.0,
                    tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
                    dtype=args.dtype, max_model_len=args.max_model_len, enforce_eager=args.enforce_eager,
-                   seed=args.seed, **seeded_engine_kwargs())
+                   seed=args.seed)
 
 
 def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) -> None:
-    """Generate every unfinished directory on one engine load (per replica), changing alpha between them."""
+    """Generate every unfinished directory on one engine load (per replica), changing alpha between them.
+
+    Nothing is written to a results directory before the engine has started.
+    """
+    from functools import partial
+
     from rast.generation import generate_into
     from rast.results import write_run_config
 
     todo = [each for each in plans if each.done() < len(problems)]
     if not todo:
         return
-    for each in todo:
-        write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args), "versions": versions()})
+
+    def record_settings() -> None:
+        for each in todo:
+            write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args),
+                                              "versions": versions()})
+
     make_engine = engine_factory(args, todo[0].alphas)
     if args.data_parallel_size > 1:
         from rast.data_parallel import run_data_parallel
 
         run_data_parallel(todo, problems, make_engine, args.data_parallel_size, args.tensor_parallel_size,
-                          args.chunk_size, args.ray_address)
+                          partial(generate_into, window=args.window), record_settings, args.ray_address)
         return
     llm = make_engine()
     try:
+        record_settings()
         for each in todo:
             if each.alphas:
                 llm.set_alpha(each.alphas)
-            generate_into(llm, problems, each.files(), each.settings, args.chunk_size, each.directory.name)
+            generate_into(llm, problems, each.files(), each.settings, args.window, each.directory.name)
     finally:
         llm.shutdown()
 
 
 def report(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) -> None:
-    """Where the files are, and how to score them."""
+    """Where the files are (and in --manifest, for launch scripts), and how to score them."""
+    from rast.results import write_manifest
+
+    if args.manifest:
+        write_manifest(Path(args.manifest), [each.directory for each in plans])
     directories = " ".join(str(each.directory.resolve()) for each in plans)
     for each in plans:
         print(f"{args.num_runs} prediction files of {len(problems)} problems in {each.directory}")
@@ -170,18 +229,28 @@ def report(args: argparse.Namespace, problems: list[Problem], plans: list[Plan])
           f"--evaluation_mode pass --res_dir {directories}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (as cluster schedulers send), handled as Ctrl-C is."""
+
+
+def raise_terminated(signum: int, frame) -> NoReturn:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, raise_terminated)
     args = parse_args(argv)
     try:
-        problems, plans = plan(args)
+        problems, plans, locks = plan(args)
     except (ValueError, FileNotFoundError, KeyError) as error:  # RastConfigError and ExperimentError included
         print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     try:
         run(args, problems, plans)
-    except KeyboardInterrupt:
-        print("interrupted: finished chunks are saved; run the same command again to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interruption:
+        what = "terminated (SIGTERM)" if isinstance(interruption, Terminated) else "interrupted"
+        print(f"{what}: finished problems are saved; run the same command again to resume", file=sys.stderr)
+        return 143 if isinstance(interruption, Terminated) else 130
     except RuntimeError as error:
         from rast.data_parallel import DataParallelError
 
@@ -189,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {error}", file=sys.stderr)
         return 1
+    finally:
+        release(locks)
     report(args, problems, plans)
     return 0
 
