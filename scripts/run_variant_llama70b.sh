@@ -4,7 +4,7 @@
 # shellcheck source=lib/launch.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/launch.sh"
 : "${BASE_MODEL:=meta-llama/Llama-3.1-70B}"
-: "${POSITIVE_MODEL:=hkust-nlp/Llama-3.1-8B-SimpleRL-Zoo}"
-: "${NEGATIVE_MODEL:=meta-llama/Llama-3.1-8B}"
+: "${POSITIVE_MODEL=hkust-nlp/Llama-3.1-8B-SimpleRL-Zoo}"
+: "${NEGATIVE_MODEL=meta-llama/Llama-3.1-8B}"
 : "${TP:=8}"
 rast_launch "$@"

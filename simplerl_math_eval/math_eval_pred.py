@@ -24,8 +24,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data_names", required=True,
                         help="benchmark name (or comma-separated names, one per --res_dir)")
-    parser.add_argument("--res_dir", nargs="+", required=True,
+    parser.add_argument("--res_dir", nargs="+", default=[],
                         help="one or more results directories holding prediction-{i}.jsonl (one table row each)")
+    parser.add_argument("--manifest", help="also the results directories listed in this file, one per line "
+                                           "(as run.py --manifest writes them)")
     parser.add_argument("--k", type=int, required=True, help="number of runs: prediction-0 .. prediction-{k-1}")
     parser.add_argument("--num_questions", type=int, default=None,
                         help="evaluate only the first N problems (files must hold N lines or the full benchmark)")
@@ -40,7 +42,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=None, help="processes for symbolic comparisons")
     parser.add_argument("--show_answers", action="store_true",
                         help="also print, per problem, the gold answer and each run's extracted answer (x = wrong)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.manifest:
+        try:
+            args.res_dir += [line for line in Path(args.manifest).read_text(encoding="utf-8").splitlines() if line]
+        except OSError as error:
+            parser.error(f"--manifest {args.manifest}: {error.strerror}")
+    if not args.res_dir:
+        parser.error("give --res_dir or --manifest")
+    return args
 
 
 def table_ks(k: int) -> list[int]:

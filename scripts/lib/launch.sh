@@ -3,9 +3,10 @@
 #
 # Settings (environment variables; defaults = the paper's main setting, a script may preset others):
 #   BASE_MODEL      Qwen/Qwen2.5-14B                       large base model
-#   POSITIVE_MODEL  hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo   small RL-tuned model
+#   POSITIVE_MODEL  hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo   small RL-tuned model; empty (POSITIVE_MODEL=): the base
+#                                                          model alone, the baseline row
 #   NEGATIVE_MODEL  Qwen/Qwen2.5-1.5B                      the same small model before RL
-#   TP 4, NUM_RUNS 32, ALPHA 1.0 (several values allowed), TEMPERATURE 1.0, TOP_P 0.95,
+#   TP 4 (tensor parallel size), DP 1 (data-parallel engine replicas on Ray, TP GPUs each), NUM_RUNS 32, ALPHA 1.0 (several values allowed), TEMPERATURE 1.0, TOP_P 0.95,
 #   MAX_TOKENS 16384, SEED 0, GPU_MEMORY_UTILIZATION 0.9
 #   GPUS            exported as CUDA_VISIBLE_DEVICES (e.g. "0,1,2,3"); unset: leave it as it is
 #   DATA_DIR        local benchmark folder (DIR/<benchmark>/test.jsonl); unset: $RAST_DATA_DIR, else the hub
@@ -50,9 +51,9 @@ rast_check_args() {
 # Fill unset settings with the main-setting defaults and pick the interpreter and GPUs.
 rast_setup() {
     : "${BASE_MODEL:=Qwen/Qwen2.5-14B}"
-    : "${POSITIVE_MODEL:=hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo}"
-    : "${NEGATIVE_MODEL:=Qwen/Qwen2.5-1.5B}"
-    : "${TP:=4}" "${NUM_RUNS:=32}" "${ALPHA:=1.0}" "${TEMPERATURE:=1.0}" "${TOP_P:=0.95}"
+    : "${POSITIVE_MODEL=hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo}"  # set but empty: the base model alone
+    : "${NEGATIVE_MODEL=Qwen/Qwen2.5-1.5B}"
+    : "${TP:=4}" "${DP:=1}" "${NUM_RUNS:=32}" "${ALPHA:=1.0}" "${TEMPERATURE:=1.0}" "${TOP_P:=0.95}"
     : "${MAX_TOKENS:=16384}" "${SEED:=0}" "${GPU_MEMORY_UTILIZATION:=0.9}"
     : "${K:=$NUM_RUNS}" "${DATA_DIR:=}" "${EXTRA_ARGS:=}"
     OUTPUT_DIR="$(rast_abspath "${OUTPUT_DIR:-$RAST_ROOT/results}")"
@@ -71,8 +72,8 @@ rast_setup() {
     if [[ -n "${CUDA_VISIBLE_DEVICES:-}" ]]; then
         local -a visible
         IFS=, read -r -a visible <<< "$CUDA_VISIBLE_DEVICES"
-        if (( ${#visible[@]} < TP )); then
-            echo "warning: TP=$TP but only ${#visible[@]} GPU(s) visible ($CUDA_VISIBLE_DEVICES)" >&2
+        if (( ${#visible[@]} < TP * DP )); then
+            echo "warning: TP=$TP x DP=$DP but only ${#visible[@]} GPU(s) visible ($CUDA_VISIBLE_DEVICES)" >&2
         fi
     fi
 }
@@ -92,44 +93,37 @@ print(spec.name, spec.expected_count)' "$1")" ||
     : "${NUM_QUESTIONS:=${info#* }}"
 }
 
-# rast_infer ALPHAS TEMPERATURE: one run.py call; sets RES_DIRS to the result folder of each alpha.
+# rast_infer ALPHAS TEMPERATURE: one run.py call; sets MANIFEST to the file where run.py lists the folders it wrote.
 rast_infer() {
     local alphas=$1 temperature=$2
-    local -a alpha_list extra data_args=()
+    local -a alpha_list extra data_args=() model_args=()
     read -r -a alpha_list <<< "$alphas"
     read -r -a extra <<< "$EXTRA_ARGS"
     [[ -z "$DATA_DIR" ]] || data_args=(--data_dir "$DATA_DIR")
+    if [[ -n "$POSITIVE_MODEL" ]]; then
+        model_args=(--positive_model "$POSITIVE_MODEL" --negative_model "$NEGATIVE_MODEL"
+                    --cd_decoding_alpha "${alpha_list[@]}")
+    fi
+    MANIFEST="$OUTPUT_DIR/$BENCHMARK/.manifest-$$-$temperature"
 
     rast_run_in "$RAST_ROOT/vllm" "$PYTHON" tests/RAST_decode/run.py \
         --dataset "$BENCHMARK" \
         --base_model "$BASE_MODEL" \
-        --positive_model "$POSITIVE_MODEL" \
-        --negative_model "$NEGATIVE_MODEL" \
+        "${model_args[@]}" \
         --tensor_parallel_size "$TP" \
+        --data_parallel_size "$DP" \
         --gpu_memory_utilization "$GPU_MEMORY_UTILIZATION" \
-        --cd_decoding_alpha "${alpha_list[@]}" \
         --decoding_temperature "$temperature" \
         --top_p "$TOP_P" \
         --num_runs "$NUM_RUNS" \
         --max_tokens "$MAX_TOKENS" \
         --seed "$SEED" \
         --output_dir "$OUTPUT_DIR" \
+        --manifest "$MANIFEST" \
         "${data_args[@]}" "${extra[@]}"
-
-    # run.py names folders with Python's str(float(x)), e.g. alpha "1" -> "alpha_1.0".
-    local base small formatted alpha
-    base="$(basename "$BASE_MODEL")"
-    small="$(basename "$POSITIVE_MODEL")"
-    formatted="$("$PYTHON" -c 'import sys; print(" ".join(str(float(x)) for x in sys.argv[1:]))' \
-        "$temperature" "${alpha_list[@]}")"
-    read -r temperature formatted <<< "$formatted"
-    RES_DIRS=()
-    for alpha in $formatted; do
-        RES_DIRS+=("$OUTPUT_DIR/$BENCHMARK/${base}_${small}_alpha_${alpha}_temp_${temperature}")
-    done
 }
 
-# rast_evaluate RES_DIR...: pass@K and majority@K over the given result folders.
+# rast_evaluate: pass@K and majority@K over the result folders listed in MANIFEST.
 rast_evaluate() {
     local mode
     local -a data_args=()
@@ -140,9 +134,10 @@ rast_evaluate() {
             --k "$K" \
             --num_questions "$NUM_QUESTIONS" \
             --evaluation_mode "$mode" \
-            --res_dir "$@" \
+            --manifest "$MANIFEST" \
             "${data_args[@]}"
     done
+    [[ "${DRY_RUN:-0}" == 1 ]] || rm -f "$MANIFEST"
 }
 
 # rast_launch BENCHMARK: inference at ALPHA and TEMPERATURE, then evaluation.
@@ -151,7 +146,7 @@ rast_launch() {
     rast_setup
     rast_lookup_benchmark "$1"
     rast_infer "$ALPHA" "$TEMPERATURE"
-    rast_evaluate "${RES_DIRS[@]}"
+    rast_evaluate
 }
 
 # rast_sweep BENCHMARK: one run.py call over all ALPHAS per temperature in TEMPERATURES, each evaluated.
@@ -163,6 +158,6 @@ rast_sweep() {
     local temperature
     for temperature in $TEMPERATURES; do
         rast_infer "$ALPHAS" "$temperature"
-        rast_evaluate "${RES_DIRS[@]}"
+        rast_evaluate
     done
 }

@@ -18,6 +18,7 @@ MAIN = {
     "--positive_model": ["hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo"],
     "--negative_model": ["Qwen/Qwen2.5-1.5B"],
     "--tensor_parallel_size": ["4"],
+    "--data_parallel_size": ["1"],
     "--num_runs": ["32"],
     "--cd_decoding_alpha": ["1.0"],
     "--decoding_temperature": ["1.0"],
@@ -67,18 +68,15 @@ def commands(result: subprocess.CompletedProcess) -> list[tuple[str, dict[str, l
     return parsed
 
 
-def res_dir(out: Path, bench: str, base: str, small: str, alpha: str, temp: str) -> str:
-    return str(out / bench / f"{base}_{small}_alpha_{alpha}_temp_{temp}")
-
-
-def check_eval(calls, bench: str, k: str, dirs: list[str], extra: dict | None = None) -> None:
+def check_eval(run_flags: dict, calls, bench: str, k: str, extra: dict | None = None) -> None:
+    """The evaluator scores exactly the folders run.py lists in its manifest (no folder name is rebuilt in bash)."""
     assert [c[1]["--evaluation_mode"] for c in calls] == [["pass"], ["majority"]]
     for where, flags in calls:
         assert where == "simplerl_math_eval/math_eval_pred.py"
         assert flags["--data_names"] == [bench]
         assert flags["--k"] == [k]
         assert flags["--num_questions"] == [str(COUNTS[bench])]
-        assert flags["--res_dir"] == dirs
+        assert flags["--manifest"] == run_flags["--manifest"] and "--res_dir" not in flags
         for key, value in (extra or {}).items():
             assert flags[key] == value
 
@@ -94,9 +92,16 @@ def test_main_setting_defaults(bench: str, tmp_path: Path) -> None:
         assert flags[key] == value, key
     assert flags["--output_dir"] == [str(REPO / "results")]
     assert "--data_dir" not in flags
-    expected = res_dir(REPO / "results", bench, "Qwen2.5-14B", "Qwen-2.5-1.5B-SimpleRL-Zoo", "1.0", "1.0")
-    check_eval(calls[1:], bench, "32", [expected])
+    check_eval(flags, calls[1:], bench, "32")
     assert "--data_dir" not in calls[1][1]
+
+
+def test_an_empty_positive_model_runs_the_base_model_alone(tmp_path: Path) -> None:
+    calls = commands(dry_run(tmp_path, "run_math500.sh", POSITIVE_MODEL=""))
+    flags = calls[0][1]
+    assert flags["--base_model"] == MAIN["--base_model"]
+    assert not {"--positive_model", "--negative_model", "--cd_decoding_alpha"} & set(flags)
+    check_eval(flags, calls[1:], "math500", "32")
 
 
 def test_env_overrides(tmp_path: Path) -> None:
@@ -131,28 +136,29 @@ def test_env_overrides(tmp_path: Path) -> None:
     assert flags["--output_dir"] == [str(tmp_path / "out")]
     assert flags["--data_dir"] == [str(tmp_path / "data")]
     assert flags["--positive_model1"] == ["p1"] and flags["--negative_model1"] == ["n1"]
-    dirs = [res_dir(tmp_path / "out", "amc23", "Big-7B", "small-rl", a, "0.6") for a in ("0.5", "2.0")]
-    check_eval(calls[1:], "amc23", "4", dirs, {"--data_dir": [str(tmp_path / "data")]})
+    check_eval(flags, calls[1:], "amc23", "4", {"--data_dir": [str(tmp_path / "data")]})
 
 
 def test_tp_larger_than_visible_gpus_warns(tmp_path: Path) -> None:
     result = dry_run(tmp_path, "run_math500.sh", GPUS="0")
-    assert "TP=4 but only 1 GPU(s) visible" in result.stderr
+    assert "TP=4 x DP=1 but only 1 GPU(s) visible" in result.stderr
 
 
 @pytest.mark.parametrize(
-    "script,base,positive,negative",
+    "script,base,positive,negative,layout",
     [
-        ("run_variant_32b.sh", "Qwen/Qwen2.5-32B", "hkust-nlp/Qwen-2.5-7B-SimpleRL-Zoo", "Qwen/Qwen2.5-7B"),
+        # Qwen2.5-7B's 28 heads do not split over 8 ranks: 2 replicas of TP 4 on the same 8 GPUs
+        ("run_variant_32b.sh", "Qwen/Qwen2.5-32B", "hkust-nlp/Qwen-2.5-7B-SimpleRL-Zoo", "Qwen/Qwen2.5-7B", ("4", "2")),
         (
             "run_variant_llama70b.sh",
             "meta-llama/Llama-3.1-70B",
             "hkust-nlp/Llama-3.1-8B-SimpleRL-Zoo",
             "meta-llama/Llama-3.1-8B",
+            ("8", "1"),
         ),
     ],
 )
-def test_variants(script: str, base: str, positive: str, negative: str, tmp_path: Path) -> None:
+def test_variants(script: str, base: str, positive: str, negative: str, layout, tmp_path: Path) -> None:
     calls = commands(dry_run(tmp_path, script, "AIME"))
     flags = calls[0][1]
     assert flags["--dataset"] == ["aime24"]
@@ -161,9 +167,8 @@ def test_variants(script: str, base: str, positive: str, negative: str, tmp_path
         [positive],
         [negative],
     )
-    assert flags["--tensor_parallel_size"] == ["8"]
-    dirs = [res_dir(REPO / "results", "aime24", Path(base).name, Path(positive).name, "1.0", "1.0")]
-    check_eval(calls[1:], "aime24", "32", dirs)
+    assert (flags["--tensor_parallel_size"], flags["--data_parallel_size"]) == ([layout[0]], [layout[1]])
+    check_eval(flags, calls[1:], "aime24", "32")
     overridden = commands(dry_run(tmp_path, script, "gsm8k", TP="16", BASE_MODEL="x/y"))[0][1]
     assert overridden["--tensor_parallel_size"] == ["16"] and overridden["--base_model"] == ["x/y"]
 
@@ -178,11 +183,7 @@ def test_sweep_defaults(tmp_path: Path) -> None:
         assert run["--cd_decoding_alpha"] == alphas
         assert run["--decoding_temperature"] == [temp]
         assert run["--base_model"] == MAIN["--base_model"]
-        dirs = [
-            res_dir(REPO / "results", "minerva_math", "Qwen2.5-14B", "Qwen-2.5-1.5B-SimpleRL-Zoo", a, temp)
-            for a in alphas
-        ]
-        check_eval(calls[3 * i + 1 : 3 * i + 3], "minerva_math", "32", dirs)
+        check_eval(run, calls[3 * i + 1 : 3 * i + 3], "minerva_math", "32")
 
 
 def test_sweep_overrides(tmp_path: Path) -> None:
@@ -190,10 +191,7 @@ def test_sweep_overrides(tmp_path: Path) -> None:
     assert len(calls) == 3
     assert calls[0][1]["--cd_decoding_alpha"] == ["1", "3"]
     assert calls[0][1]["--decoding_temperature"] == ["0.7"]
-    assert [Path(d).name for d in calls[1][1]["--res_dir"]] == [
-        "Qwen2.5-14B_Qwen-2.5-1.5B-SimpleRL-Zoo_alpha_1.0_temp_0.7",
-        "Qwen2.5-14B_Qwen-2.5-1.5B-SimpleRL-Zoo_alpha_3.0_temp_0.7",
-    ]
+    check_eval(calls[0][1], calls[1:], "gsm8k", "32")
 
 
 @pytest.mark.parametrize("script,args", [("run_variant_32b.sh", ()), ("run_math500.sh", ("extra",))])
