@@ -19,7 +19,6 @@ from rast_benchmarks.loading import read_jsonl  # noqa: E402
 DTYPES = ("bfloat16", "float16", "float32")  # torch dtypes the analysis models can be loaded in
 
 _PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
-_SETTING = re.compile(r"_alpha_(?P<alpha>[^_]+)_temp_(?P<temp>[^_]+)$")
 
 
 def prediction_files(res_dir: Path) -> list[Path]:
@@ -54,15 +53,16 @@ def read_correct(res_dir: Path) -> np.ndarray:
     return correct
 
 
-def parse_setting(name: str) -> tuple[float, float] | None:
-    """(alpha, temperature) from a setting directory named ``..._alpha_{a}_temp_{T}``, else None."""
-    match = _SETTING.search(name)
-    if match is None:
+def read_setting(res_dir: Path) -> tuple[float, float] | None:
+    """(alpha of pair 0, temperature) from the ``run_config.json`` run.py wrote, else None (a model alone, or not a
+    results directory of run.py). Directory names are never parsed: run.py owns them."""
+    from rast.results import read_run_config
+
+    config = read_run_config(Path(res_dir)) if Path(res_dir).is_dir() else None
+    settings = (config or {}).get("settings", {})
+    if not settings.get("pairs"):
         return None
-    try:
-        return float(match.group("alpha")), float(match.group("temp"))
-    except ValueError:
-        return None
+    return float(settings["pairs"][0]["alpha"]), float(settings["temperature"])
 
 
 def output_token_counts(rows: Sequence[dict], tokenizer: str | None) -> list[int]:

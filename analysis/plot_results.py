@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 from simplerl_math_eval.metrics import average_accuracy, pass_at_k_curve
 
-from analysis.common import output_token_counts, parse_setting, read_correct, read_predictions, save_figure
+from analysis.common import output_token_counts, read_correct, read_predictions, read_setting, save_figure
 from utils import write_csv, write_json
 
 
@@ -59,17 +59,17 @@ def plot_pass_at_k(rows: Sequence[dict], path: Path) -> None:
 
 
 def sweep_table(sweep_dir: Path) -> list[dict]:
-    """Mean accuracy (and std of per-run accuracy) of every graded ``..._alpha_{a}_temp_{T}`` directory."""
+    """Mean accuracy (and std of per-run accuracy) of every graded RAST directory, by its run_config.json."""
     rows = []
     for res_dir in sorted(Path(sweep_dir).iterdir()):
-        setting = parse_setting(res_dir.name) if res_dir.is_dir() else None
+        setting = read_setting(res_dir)
         if setting is None or not (res_dir / "verdicts.jsonl").exists():
             continue
         mean, std = average_accuracy(read_correct(res_dir))
         rows.append({"setting": res_dir.name, "alpha": setting[0], "temperature": setting[1],
                      "accuracy": mean, "accuracy_std": std})
     if not rows:
-        raise SystemExit(f"{sweep_dir}: no graded ..._alpha_{{a}}_temp_{{T}} directories")
+        raise SystemExit(f"{sweep_dir}: no graded RAST results directories (with run_config.json and verdicts.jsonl)")
     return sorted(rows, key=lambda r: (r["alpha"], r["temperature"]))
 
 
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lengths.add_argument("--tokenizer", help="tokenizer for result lines without num_tokens")
     sweep = commands.add_parser("sweep", help="accuracy against alpha and against temperature")
     sweep.add_argument("--sweep_dir", type=Path, required=True,
-                       help="folder holding graded ..._alpha_{a}_temp_{T} results directories")
+                       help="folder holding graded RAST results directories (run.py's, with run_config.json)")
     for sub in (passk, lengths, sweep):
         sub.add_argument("--out_dir", type=Path, required=True, help="where the PNG, CSV and JSON go")
     args = parser.parse_args(argv)

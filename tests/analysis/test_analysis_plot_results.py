@@ -40,15 +40,20 @@ def test_pass_at_k_known_points(tmp_path):
 
 
 def test_sweep_reads_alpha_and_temperature(tmp_path):
+    """From run_config.json, never from directory names (the model-alone directory has a misleading one)."""
+    from rast.results import write_run_config
+
     sweep = tmp_path / "math"
     expected = {}
     for alpha in (0.0, 0.5, 1.0):
         for temp in (0.0, 1.0):
             solved = int(2 * alpha + temp)  # problems solved out of 4, in every one of 2 runs
             correct = [[i < solved] * 2 for i in range(4)]
-            write_results(sweep / f"base_small_alpha_{alpha}_temp_{temp}", [["x"] * 4] * 2, correct=correct)
+            res_dir = write_results(sweep / f"setting_{len(expected)}", [["x"] * 4] * 2, correct=correct)
+            write_run_config(res_dir, {"settings": {"temperature": temp, "pairs": [{"alpha": alpha}]}})
             expected[(alpha, temp)] = solved / 4
-    write_results(sweep / "base_alone_temp_1.0", [["x"] * 4] * 2, correct=[[True] * 2] * 4)  # not a sweep point
+    alone = write_results(sweep / "base_small_alpha_9.0_temp_1.0", [["x"] * 4] * 2, correct=[[True] * 2] * 4)
+    write_run_config(alone, {"settings": {"temperature": 1.0, "pairs": []}})  # a model alone: not a sweep point
     out = tmp_path / "out"
     plot_results.main(["sweep", "--sweep_dir", str(sweep), "--out_dir", str(out)])
     rows = json.loads((out / "sweep.json").read_text())
