@@ -1,13 +1,15 @@
 """Reading a results directory (prediction-{i}.jsonl files) and computing its metrics."""
 
 import json
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rast_benchmarks.loading import read_jsonl
+from rast_benchmarks.loading import DATA_DIR_ENV, read_jsonl
 
 from simplerl_math_eval.grader import Grader
 from simplerl_math_eval.metrics import (
@@ -72,23 +74,41 @@ def _line_count_error(path: Path, lines: int, data_name: str, expected: int, siz
     )
 
 
+def _benchmark_records(runs: list[list[dict]], data_name: str, data_dir: str | None) -> list[dict] | None:
+    """The benchmark's records, or None when every line carries its gold ``answer`` and no local folder
+    is given: then the benchmark is not loaded (no hub access)."""
+    from rast_benchmarks import load_benchmark
+
+    has_answers = all(line.get("answer") is not None for run in runs for line in run)
+    if has_answers and not (data_dir or os.environ.get(DATA_DIR_ENV)):
+        return None
+    return load_benchmark(data_name, data_dir)
+
+
 def select_problems(
     res_dir: Path, runs: list[list[dict]], data_name: str, num_questions: int | None, data_dir: str | None
 ) -> tuple[list[list[dict]], list[str]]:
     """Check each run's line count against the benchmark; return the runs cut to the evaluated
-    problems and their gold answers (a line's own ``answer`` wins over the benchmark record)."""
-    from rast_benchmarks import load_benchmark
+    problems and their gold answers (a line's own ``answer`` wins over the benchmark record).
 
-    records = load_benchmark(data_name, data_dir)
-    size = len(records)
+    A ``num_questions`` larger than the benchmark grades the whole benchmark with a warning on stderr.
+    """
+    from rast_benchmarks import get_spec
+
+    records = _benchmark_records(runs, data_name, data_dir)
+    size = get_spec(data_name).expected_count if records is None else len(records)
+    if num_questions and num_questions > size:
+        print(f"warning: --num_questions {num_questions} but {data_name} has {size} problems; grading all {size}",
+              file=sys.stderr)
     expected = min(num_questions, size) if num_questions else size
     for i, run in enumerate(runs):
         if len(run) != expected and not (len(run) == size and expected < size):
             raise _line_count_error(res_dir / f"prediction-{i}.jsonl", len(run), data_name, expected, size)
     runs = [run[:expected] for run in runs]
     golds = [
-        parse_ground_truth({"answer": line["answer"]}, "demo") if line.get("answer") is not None else parse_ground_truth(record, data_name)
-        for line, record in zip(runs[0], records)
+        parse_ground_truth({"answer": line["answer"]}, "demo") if line.get("answer") is not None
+        else parse_ground_truth(records[j], data_name)
+        for j, line in enumerate(runs[0])
     ]
     return runs, golds
 

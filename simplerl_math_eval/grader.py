@@ -4,12 +4,14 @@ Each comparison first goes through a cheap in-process path (normalised strings, 
 rational arithmetic on plain numbers, element-wise comparison of tuples, intervals, sets and
 matrices). Only pairs it cannot decide go to math-verify/sympy, which runs in a pool of
 worker processes under a hard time limit; a timed-out comparison counts as not equal.
-Verdicts are cached by (prediction, reference).
+Verdicts are cached by (prediction, reference). A grader may be shared between threads and
+used inside ``multiprocessing`` workers; its verdicts are the same as in a serial run.
 """
 
 import atexit
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +27,7 @@ from simplerl_math_eval.symbolic import symbolic_equal
 from simplerl_math_eval.workers import Compare, WorkerPool
 
 DEFAULT_TIMEOUT = 5.0
+FAST_PATH_MAX_CHARS = 1000  # longer answers skip the in-process path (its cost grows with length)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ def _structures_equal(a: _Structure, b: _Structure) -> bool | None:
 
 def fast_equal(prediction: str, reference: str) -> bool | None:
     """Decide cheap cases in-process: True/False, or None when sympy is needed."""
+    if max(len(prediction), len(reference)) > FAST_PATH_MAX_CHARS:
+        return True if prediction == reference else None
     p, r = compact(prediction), compact(reference)
     if not p or not r:
         return False
@@ -151,6 +156,10 @@ def fast_equal(prediction: str, reference: str) -> bool | None:
 # ---------------------------------------------------------------- grader
 
 
+def _text(answer: object) -> str:
+    return "" if answer is None else answer if isinstance(answer, str) else str(answer)
+
+
 class Grader:
     """Grades (prediction, reference) pairs: fast path, cache, then a timed worker pool."""
 
@@ -166,6 +175,8 @@ class Grader:
         self.timeouts = 0
         self._cache: dict[tuple[str, str], Verdict] = {}
         self._pool: WorkerPool | None = None
+        self._pool_pid = 0  # the process that started the pool: a forked child starts its own
+        self._lock = threading.Lock()  # one pool run at a time
 
     def grade(self, prediction: str, reference: str) -> Verdict:
         """Grade one pair."""
@@ -176,7 +187,11 @@ class Grader:
         pairs: Sequence[tuple[str, str]],
         on_progress: Callable[[int], None] | None = None,
     ) -> list[Verdict]:
-        """Grade many pairs; sympy comparisons run in parallel. ``on_progress(n)`` reports n more done."""
+        """Grade many pairs; sympy comparisons run in parallel. ``on_progress(n)`` reports n more done.
+
+        A missing answer (``None``) is wrong; other non-strings are compared as ``str(value)``.
+        """
+        pairs = [(_text(p), _text(r)) for p, r in pairs]
         slow: dict[tuple[str, str], list[int]] = {}
         done = 0
         for i, pair in enumerate(pairs):
@@ -201,19 +216,21 @@ class Grader:
                 if on_progress is not None:
                     on_progress(len(slow[tasks[index]]))
 
-            self._get_pool().run(tasks, record)
+            with self._lock:
+                self._get_pool().run(tasks, record)
         return [self._cache[pair] for pair in pairs]
 
     def _get_pool(self) -> WorkerPool:
-        if self._pool is None:
-            self.compare("1", "1")  # warm up imports/parsers once so forked workers inherit them
+        if self._pool is None or self._pool_pid != os.getpid():
             self._pool = WorkerPool(self.compare, self.workers, self.timeout)
+            self._pool_pid = os.getpid()
         return self._pool
 
     def close(self) -> None:
-        """Stop the worker processes."""
-        if self._pool is not None:
-            self._pool.close()
+        """Stop the worker processes (a forked child leaves its parent's pool alone)."""
+        with self._lock:
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.close()
             self._pool = None
 
     def __enter__(self) -> "Grader":

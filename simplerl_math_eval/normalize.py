@@ -102,9 +102,11 @@ class Number:
     percent: bool = False
 
 
+MAX_DIGITS = 1000  # larger numbers (or powers of ten) are left to the timed symbolic path
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
 _DECIMAL = re.compile(_NUM)
 _SCIENTIFIC = re.compile(rf"({_NUM})(?:[eE]|(?:\\times|\\cdot|\*)10\^)\{{?([-+]?\d+)\}}?")
+_EXPONENT = re.compile(r"(?:[eE]|\^)\{?([-+]?\d+)")
 _POWER_OF_TEN = re.compile(r"10\^\{?([-+]?\d+)\}?")
 _FRAC = re.compile(rf"([-+]?)\\frac\{{({_NUM})\}}\{{({_NUM})\}}|([-+]?)\\frac(\d)(\d)")
 _SLASH = re.compile(rf"\(?({_NUM})\)?/\(?({_NUM})\)?")
@@ -117,8 +119,14 @@ def _decimal(text: str) -> Number:
 
 
 def parse_number(answer: str) -> Number | None:
-    """Parse a compact answer that is a plain number (integer, decimal, fraction, 1e3, 50%), else None."""
+    """Parse a compact answer that is a plain number (integer, decimal, fraction, 1e3, 50%), else None.
+
+    None also for numbers with more than MAX_DIGITS digits or powers of ten beyond 10^MAX_DIGITS, whose
+    exact arithmetic could take unbounded time.
+    """
     s = answer
+    if len(s) > MAX_DIGITS or any(abs(int(e)) > MAX_DIGITS for e in _EXPONENT.findall(s)):
+        return None
     percent = s.endswith("%")
     if percent:
         s = s[:-1]

@@ -153,3 +153,27 @@ def test_show_answers_lists_gold_and_each_runs_answer(setup):
                      "--show_answers")
     assert result.returncode == 0, result.stderr
     assert "[0] gold '4': 4 | 5 x | 4.0 | 5 x" in result.stdout
+
+
+def test_gold_answers_in_the_lines_need_no_benchmark_download(tmp_path):
+    res_dir = tmp_path / "aime"
+    rows = [{"idx": j, "answer": str(j), "model_output": f"so \\boxed{{{j}}}"} for j in range(30)]
+    write_jsonl(res_dir / "prediction-0.jsonl", rows)
+    env = {k: v for k, v in os.environ.items() if k != "RAST_DATA_DIR"}
+    env.update(HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "empty_hf_home"))
+    result = subprocess.run([sys.executable, "math_eval_pred.py", "--data_names", "aime24", "--k", "1",
+                             "--res_dir", str(res_dir)], cwd=PACKAGE_DIR, capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads((res_dir / "metrics.json").read_text())
+    assert metrics["num_problems"] == 30 and metrics["average"] == 1.0
+
+
+def test_num_questions_beyond_the_benchmark_warns(tmp_path):
+    res_dir = tmp_path / "demo"
+    write_jsonl(res_dir / "prediction-0.jsonl", [{"idx": j, "model_output": "\\boxed{1}"} for j in range(8)])
+    result = run_cli("--data_names", "demo", "--k", "1", "--num_questions", "20", "--res_dir", str(res_dir))
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: --num_questions 20 but demo has 8 problems; grading all 8"]
+    assert json.loads((res_dir / "metrics.json").read_text())["num_problems"] == 8

@@ -52,5 +52,5 @@ def test_worker_that_died_while_idle_is_replaced():
         assert grader.grade("a+b", "b+a").correct
         worker = grader._pool.workers[0]
         worker.process.kill()
-        worker.process.join()
+        worker.process.wait()
         assert grader.grade("c+d", "d+c").correct
