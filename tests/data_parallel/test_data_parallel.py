@@ -50,7 +50,7 @@ def _replica_processes() -> list[psutil.Process]:
 
 def test_a_killed_replica_resumes_without_loss_or_duplicates(single_replica, tmp_path):
     args = ["--max_tokens", "48", "--cd_decoding_alpha", "0", "1", "--output_dir", str(tmp_path),
-            "--data_parallel_size", "2", "--chunk_size", "1"]
+            "--data_parallel_size", "2", "--window", "1"]
     process = run_script(*args, wait=False)
     deadline = time.time() + 300
     while not any(p.stat().st_size for p in tmp_path.rglob(".shards/*/prediction-0.jsonl")):
