@@ -21,6 +21,8 @@ Everything is seeded and runs on one CPU thread, so the same command writes the 
     python -m rast.toy_world train                 # into rast/toy_models/ (a few minutes)
     python -m rast.toy_world benchmark OUT.jsonl   # the held-out problems, one {"problem", "answer"} per line
     python -m rast.toy_world paths                 # the bundled checkpoints by role
+    python -m rast.toy_world table --base DIR --small_rl DIR --rast DIR [DIR ...] [--rl_base DIR]
+                                                   # the paper's table from scored results (scripts/demo.sh)
 """
 
 from __future__ import annotations
