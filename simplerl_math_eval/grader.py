@@ -18,10 +18,12 @@ from fractions import Fraction
 
 from simplerl_math_eval.normalize import (
     Number,
-    compact,
+    clean,
     drop_thousands_commas,
+    option_letter,
     parse_number,
     split_top_level,
+    squeeze,
 )
 from simplerl_math_eval.symbolic import symbolic_equal
 from simplerl_math_eval.workers import Compare, WorkerPool
@@ -137,19 +139,25 @@ def fast_equal(prediction: str, reference: str) -> bool | None:
     """Decide cheap cases in-process: True/False, or None when sympy is needed."""
     if max(len(prediction), len(reference)) > FAST_PATH_MAX_CHARS:
         return True if prediction == reference else None
-    p, r = compact(prediction), compact(reference)
+    p_clean, r_clean = clean(prediction), clean(reference)
+    p, r = squeeze(p_clean), squeeze(r_clean)
     if not p or not r:
         return False
     if p == r:
         return True
-    if ("," in p) != ("," in r):  # "1,000" is a number unless both sides are lists
-        p, r = drop_thousands_commas(p), drop_thousands_commas(r)
+    p_option, r_option = option_letter(p_clean), option_letter(r_clean)
+    if p_option and r_option:
+        return p_option == r_option
+    if ("," in p) != ("," in r):  # "1,000" is a number unless both sides are lists; "1, 000" is a list
+        p, r = squeeze(drop_thousands_commas(p_clean)), squeeze(drop_thousands_commas(r_clean))
     p_num, r_num = parse_number(p), parse_number(r)
     if p_num and r_num:
         return _numbers_equal(p_num, r_num)
     p_struct, r_struct = _structure(p), _structure(r)
     if p_struct and r_struct:
         return _structures_equal(p_struct, r_struct)
+    if (p_struct and r_num) or (r_struct and p_num):  # several items against one number
+        return False if len((p_struct or r_struct).items) > 1 else None
     return None
 
 
@@ -168,10 +176,14 @@ class Grader:
         timeout: float = DEFAULT_TIMEOUT,
         workers: int | None = None,
         compare: Compare = symbolic_equal,
+        fast: Callable[[str, str], bool | None] | None = fast_equal,
     ) -> None:
+        """``compare`` runs in the timed workers; ``fast`` decides cheap pairs in-process first
+        (None: every pair goes to ``compare``)."""
         self.timeout = timeout
         self.workers = workers or min(8, os.cpu_count() or 1)
         self.compare = compare
+        self.fast = fast
         self.timeouts = 0
         self._cache: dict[tuple[str, str], Verdict] = {}
         self._pool: WorkerPool | None = None
@@ -199,7 +211,7 @@ class Grader:
                 done += 1
                 continue
             if pair not in slow:
-                fast = fast_equal(*pair)
+                fast = self.fast(*pair) if self.fast is not None else None
                 if fast is not None:
                     self._cache[pair] = Verdict(fast)
                     done += 1

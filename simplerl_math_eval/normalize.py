@@ -15,13 +15,28 @@ _REPLACEMENTS = [
     (r"\\\$|\$", ""),
     (r"\\%", "%"),
     (r"(?<!\\)\\[!,;:> ]|~|\\quad|\\qquad", " "),
-    (r"\\text\s*\{\s*or\s*\}|\\text\s*\{\s*and\s*\}", ","),
+    # a list conjunction ("2, 3, and 5", "2 \\text{ or } 3") separates items
+    (r"(?:\s*,)?\s*(?:\\text\s*\{\s*(?:and|or)\s*\}|\b(?:and|or)\b)\s*", ", "),
+    (r"\\sqrt\s*(\[[^\]]*\])?\s*(\d+|[a-zA-Z])", r"\\sqrt\1{\2}"),  # \sqrt[3]2 -> \sqrt[3]{2}
+    (r"(?<!\\)\\\s*$", ""),  # a stray trailing backslash
 ]
 _REPLACEMENTS = [(re.compile(pat), rep) for pat, rep in _REPLACEMENTS]
 _TEXT_CMD = r"\\(?:text|textbf|textit|mbox|mathrm|mathbf|operatorname)\s*"
 _TRAILING_UNIT = re.compile(_TEXT_CMD + r"\{[^{}]*\}\s*(?:\^\{?\d\}?)?$")
 _TEXT_WRAPPER = re.compile(_TEXT_CMD + r"\{([^{}]*)\}")
-_UNIT_WORDS = re.compile(r"^([-+]?[\d.,]+%?)\s+[a-zA-Z]{2,}(?:\s+[a-zA-Z]+)*$")
+# A number followed by words (a unit, possibly squared: "10 cm^2", or glued on when 3+ letters long:
+# "10weeks"), but not by a math name ("2pi", "3 sqrt") or a product of variables ("2ab").
+MATH_WORDS = r"pi|sqrt|sin|cos|tan|cot|sec|csc|log|ln|exp|infty|frac|cdot|times|mod|deg"
+_UNIT_WORDS = re.compile(
+    rf"^([-+]?[\d.,]+%?)(?!\s*(?:{MATH_WORDS})\b)(?:\s+[a-zA-Z]{{2,}}|[a-zA-Z]{{3,}})(?:\^\{{?\d\}}?)?(?:\s+[a-zA-Z]+)*$"
+)
+# A clock time, 12-hour with a.m./p.m. (possibly in \text{}) or 24-hour: written as H:MM on 24 hours.
+_TIME = re.compile(
+    r"^(\d{1,2}):(\d{2})\s*(?:\\text\s*\{\s*)?(?:([AaPp])\.?\s*[Mm]\.?)?\s*\}?$"
+)
+# A degree mark after a number inside a trigonometric function is pi/180, not a unit to drop.
+_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)\b")
+_DEGREES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)")
 _ASSIGNMENT = re.compile(
     r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\s*\([a-z]\))\s*=\s*(?![=<>])([^=]+)$"
 )
@@ -46,9 +61,20 @@ def _closing_index(s: str, start: int) -> int:
     return -1
 
 
-def clean(answer: str) -> str:
-    """Remove presentation-only LaTeX (``\\left``, ``\\dfrac``, degrees, units, ``x =``) from an answer."""
+def _clock(match: re.Match) -> str:
+    hours, minutes, half = int(match.group(1)), match.group(2), (match.group(3) or "").lower()
+    if half:
+        hours = hours % 12 + (12 if half == "p" else 0)
+    return f"{hours}:{minutes}"
+
+
+def clean(answer: str, keep_equation: bool = False) -> str:
+    """Remove presentation-only LaTeX (``\\left``, ``\\dfrac``, degrees, units, ``x =``) from an answer;
+    ``keep_equation`` keeps a leading ``x =``."""
     s = answer.replace("\n", " ").strip()
+    s = _TIME.sub(_clock, s)
+    if _TRIG.search(s):
+        s = _DEGREES.sub(r"(\1\\pi/180)", s)
     for pattern, replacement in _REPLACEMENTS:
         s = pattern.sub(replacement, s)
     s = s.strip().rstrip(".").strip()
@@ -56,15 +82,29 @@ def clean(answer: str) -> str:
         s = _TRAILING_UNIT.sub("", s).strip()
     s = _TEXT_WRAPPER.sub(r"\1", s).strip()
     s = _UNIT_WORDS.sub(r"\1", s)
-    assignment = _ASSIGNMENT.match(s)
+    assignment = None if keep_equation else _ASSIGNMENT.match(s)
     if assignment:
         s = assignment.group(1).strip()
     return _strip_outer_braces(s.rstrip(".").strip())
 
 
+def squeeze(cleaned: str) -> str:
+    """A cleaned answer with all whitespace removed: the key for exact string comparison."""
+    return re.sub(r"\s+", "", cleaned)
+
+
 def compact(answer: str) -> str:
-    """``clean`` with all whitespace removed: the key for exact string comparison."""
-    return re.sub(r"\s+", "", clean(answer))
+    """``clean`` then ``squeeze``."""
+    return squeeze(clean(answer))
+
+
+_OPTION = re.compile(r"\(?([A-E])\)?|\(([A-E])\)\s.*|([A-E])[.:]\s.*")
+
+
+def option_letter(cleaned: str) -> str | None:
+    """The letter of a multiple-choice answer ("C", "(C)", "(C) Alina", "C. 12"), else None."""
+    m = _OPTION.fullmatch(cleaned.strip())
+    return next(g for g in m.groups() if g) if m else None
 
 
 def split_top_level(s: str, sep: str = ",") -> list[str]:

@@ -3,11 +3,34 @@
 import re
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\b")
-_MINERVA = re.compile(r"final answer is\s*(.*?)\s*\.?\s*I hope it is correct", re.S | re.I)
-_ANSWER_IS = re.compile(r"answer is\s*:?\s*", re.I)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _INLINE_MATH = re.compile(r"^\$+(.*?)\$+|^\\\((.*?)\\\)|^\\\[(.*?)\\\]", re.S)
 _TEXT_WRAPPED = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
+_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+# Boxes joined only by these belong to one answer ("\boxed{2} and \boxed{3}").
+_BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|et|und|y|和|或|\\text\{\s*(?:and|or)\s*\}|\\quad)?[\s$,;]*", re.I)
+
+# Phrases that introduce the final answer, in any position; the one that occurs last in the response
+# wins (a \boxed{} counts as such a phrase). ``until`` ends an answer that is not in math delimiters.
+_SENTENCE_END = r"(?=\n|\.(?:\s|$)|。|$)"
+ANSWER_PHRASES: list[re.Pattern] = [
+    re.compile(p, re.I | re.S)
+    for p in (
+        r"final answer is\s*(?P<answer>.*?)\s*\.?\s*I hope it is correct",  # Minerva
+        r"(?:answer|result)(?:\s+is|\s*:)\s*:?\s*(?P<answer>.*?)" + _SENTENCE_END,
+        r"(?:答案|结果)\s*(?:是|为|:|：)\s*(?P<answer>.*?)" + _SENTENCE_END,
+        r"(?:réponse est|réponse\s*:|Antwort ist|Antwort\s*:|respuesta es|respuesta\s*:|Ответ\s*:)"
+        r"\s*(?P<answer>.*?)" + _SENTENCE_END,
+        # an option letter named in a closing sentence: "I think it's B", "the correct option is (D)"
+        r"(?:it's|it is|option is|choice is|option|choice)\s*\(?(?P<answer>[A-E])\)?(?![\w(])",
+    )
+]
+# Without any phrase: the last of these in the closing text.
+_NUMBER_LIKE = re.compile(
+    r"\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\)"  # a tuple (7, 6)
+    r"|\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?"  # a time 8:34 PM
+    r"|(?<![\^\w.])-?\d+(?:\.\d+)?\s*/\s*\d+(?!\d|\.\d)"  # a fraction 2/3
+    r"|(?<![\^\w])-?\d[\d,]*(?:\.\d+)?|(?<![\^\w])-?\.\d+"
+)
 
 
 def _braced(text: str, start: int) -> str | None:
@@ -23,63 +46,101 @@ def _braced(text: str, start: int) -> str | None:
     return None
 
 
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """Every ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` as (start, end, content)."""
+    boxes = []
+    for match in _BOXED.finditer(text):
+        rest = text[match.end() :]
+        stripped = rest.lstrip()
+        if stripped.startswith("{"):
+            start = match.end() + len(rest) - len(stripped)
+            content = _braced(text, start)
+            if content is not None:
+                boxes.append((match.start(), start + len(content) + 2, content))
+        elif token := re.match(r"\s+([^\s$]+)", rest):
+            boxes.append((match.start(), match.end() + token.end(), token.group(1)))
+    return boxes
+
+
 def last_boxed(text: str) -> str | None:
     """Content of the last ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` in ``text``."""
-    matches = list(_BOXED.finditer(text))
-    if not matches:
+    boxes = _boxes(text)
+    return boxes[-1][2] if boxes else None
+
+
+def _final_boxes(text: str) -> tuple[int, str] | None:
+    """The last box, joined with the boxes right before it ("\\boxed{2} and \\boxed{3}" -> "2, 3")."""
+    boxes = _boxes(text)
+    if not boxes:
         return None
-    end = matches[-1].end()
-    rest = text[end:]
-    stripped = rest.lstrip()
-    if stripped.startswith("{"):
-        return _braced(text, end + len(rest) - len(stripped))
-    token = re.match(r"\s+([^\s$]+)", rest)
-    return token.group(1) if token else None
+    group = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        if not _BOX_JOINER.fullmatch(text[box[1] : group[0][0]]):
+            break
+        group.insert(0, box)
+    contents = list(dict.fromkeys(_strip(content) for _, _, content in group))
+    return group[0][0], ", ".join(contents)
 
 
 def _strip(answer: str) -> str:
     """Remove math delimiters, a whole-answer ``\\text{}`` and trailing punctuation."""
     s = answer.strip()
     for _ in range(3):
-        s = s.strip().rstrip(".").strip()
+        s = s.strip().rstrip(".。").strip()
         m = _INLINE_MATH.match(s)
         if m and m.end() == len(s):
             s = next(g for g in m.groups() if g is not None)
         full_text = _TEXT_WRAPPED.fullmatch(s)
         if full_text:
             s = full_text.group(1)
-    return s.strip().rstrip(".").strip().strip("$").strip()
+    return s.strip().rstrip(".").strip().strip("$").strip().strip("*").strip()
 
 
-def _after_answer_is(text: str) -> str | None:
-    matches = list(_ANSWER_IS.finditer(text))
-    if not matches:
-        return None
-    rest = text[matches[-1].end() :].strip()
-    math = _INLINE_MATH.match(rest)
-    if math:
-        return next(g for g in math.groups() if g is not None)
-    return re.split(r"\n|\.(?:\s|$)", rest)[0]
+def _phrase_answer(text: str) -> tuple[int, str] | None:
+    """The answer after the answer phrase that occurs last, with its position."""
+    best = None
+    for pattern in ANSWER_PHRASES:
+        for match in pattern.finditer(text):
+            answer = match.group("answer").strip()
+            math = _INLINE_MATH.match(answer)
+            if math and not answer[math.end() :].lstrip().startswith("$"):
+                answer = next(g for g in math.groups() if g is not None)
+            else:  # "$a + $ $b$": one answer split over several segments
+                answer = answer.replace("$", " ")
+            inner = last_boxed(answer)
+            answer = _strip(inner if inner is not None else answer)
+            if answer and (best is None or match.start() > best[0]):
+                best = (match.start(), answer)
+    return best
+
+
+def _closing_value(text: str) -> str:
+    """No answer phrase: the last math segment of the closing text when only words follow it,
+    else the last number, fraction, tuple or time."""
+    closing = text.rstrip()[-400:]
+    segments = list(_MATH_SEGMENT.finditer(closing))
+    numbers = list(_NUMBER_LIKE.finditer(closing))
+    if segments and not (numbers and numbers[-1].start() > segments[-1].end()):
+        return _strip(next(g for g in segments[-1].groups() if g is not None))
+    numbers = numbers or list(_NUMBER_LIKE.finditer(text))
+    return numbers[-1].group().rstrip(",") if numbers else ""
 
 
 def extract_answer(text: str, data_name: str) -> str:
     """The final answer in a model output (``""`` when there is none).
 
-    Order: Minerva's "final answer is ... I hope it is correct" (first for minerva_math),
-    the last ``\\boxed{}``, the last "the answer is ...", then the last number.
+    Only the text after a closing ``</think>`` counts when there is one. The last of: a ``\\boxed{}``
+    (boxes joined by "and" or commas together), an answer phrase (``ANSWER_PHRASES``: Minerva's
+    "final answer is", "the answer is", "Answer:", other languages, option letters). Without
+    either: the last math segment of the closing text, else its last number, fraction, tuple or time.
+    ``data_name`` is accepted for callers that pass it; extraction is the same for every benchmark.
     """
-    minerva = _MINERVA.findall(text)
-    boxed = last_boxed(text)
-    if minerva and (data_name == "minerva_math" or boxed is None):
-        inner = last_boxed(minerva[-1])
-        return _strip(inner if inner is not None else minerva[-1])
-    if boxed is not None:
-        return _strip(boxed)
-    answer_is = _after_answer_is(text)
-    if answer_is is not None and answer_is.strip():
-        return _strip(answer_is)
-    numbers = _NUMBER.findall(text)
-    return numbers[-1].rstrip(",") if numbers else ""
+    if "</think>" in text and text.rsplit("</think>", 1)[1].strip():
+        text = text.rsplit("</think>", 1)[1]
+    found = [c for c in (_final_boxes(text), _phrase_answer(text)) if c is not None]
+    if found:
+        return max(found, key=lambda c: c[0])[1]
+    return _closing_value(text)
 
 
 def _format_float(value: float) -> str:

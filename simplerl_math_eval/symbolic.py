@@ -3,6 +3,7 @@
 import logging
 from functools import lru_cache
 
+import sympy
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
 
@@ -16,11 +17,40 @@ _CONFIG = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()
 
 
 @lru_cache(maxsize=4096)
-def _parse(answer: str) -> list:
-    return parse(f"$\\boxed{{{clean(answer)}}}$", _CONFIG, parsing_timeout=None)
+def _parse(answer: str, keep_equation: bool = False) -> list:
+    return parse(f"$\\boxed{{{clean(answer, keep_equation)}}}$", _CONFIG, parsing_timeout=None)
+
+
+def _as_complex(expr: object) -> object | None:
+    """``expr`` with the symbol i read as the imaginary unit, when it has no other symbol."""
+    if not isinstance(expr, sympy.Expr) or {str(s) for s in expr.free_symbols} - {"i"}:
+        return None
+    return expr.subs({s: sympy.I for s in expr.free_symbols})
+
+
+def _same_equation(a: object, b: object) -> bool:
+    """Two equations with the same solutions up to a constant factor (``y = 2x`` and ``2x - y = 0``)."""
+    if not (isinstance(a, sympy.Equality) and isinstance(b, sympy.Equality)):
+        return False
+    ratio = sympy.simplify((a.lhs - a.rhs) / (b.lhs - b.rhs))
+    return bool(ratio.is_number and ratio != 0)
 
 
 def symbolic_equal(prediction: str, reference: str) -> bool:
-    """True when math-verify finds ``prediction`` equivalent to ``reference`` (no time limit)."""
+    """True when math-verify finds ``prediction`` equivalent to ``reference`` (no time limit).
+
+    Also equal: two equations that differ by a constant factor, and expressions in i alone that
+    agree with i as the imaginary unit.
+    """
     gold, target = _parse(reference), _parse(prediction)
-    return bool(gold and target and verify(gold, target, timeout_seconds=None))
+    if gold and target and verify(gold, target, timeout_seconds=None):
+        return True
+    if "=" in prediction and "=" in reference:
+        gold_eq, target_eq = _parse(reference, True), _parse(prediction, True)
+        if gold_eq and target_eq and _same_equation(gold_eq[0], target_eq[0]):
+            return True
+    complex_gold, complex_target = (_as_complex(x[0]) if x else None for x in (gold, target))
+    uses_i = "i" in {str(s) for x in (gold, target) if x and isinstance(x[0], sympy.Expr) for s in x[0].free_symbols}
+    if uses_i and complex_gold is not None and complex_target is not None:
+        return sympy.simplify(complex_gold - complex_target) == 0
+    return False

@@ -89,7 +89,8 @@ def test_extract_answer(text, expected):
     assert extract_answer(text, "math500") == expected
 
 
-def test_minerva_prefers_final_answer_phrase():
+def test_the_later_of_box_and_answer_phrase_wins_for_every_benchmark():
     text = "We had \\boxed{3} earlier. Final answer: The final answer is $4$. I hope it is correct."
-    assert extract_answer(text, "minerva_math") == "4"
-    assert extract_answer(text, "math500") == "3"
+    assert extract_answer(text, "minerva_math") == extract_answer(text, "math500") == "4"
+    text = "The answer is 3 at first, but rechecking gives \\boxed{5}."
+    assert extract_answer(text, "minerva_math") == extract_answer(text, "math500") == "5"
