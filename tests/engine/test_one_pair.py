@@ -1,6 +1,8 @@
 """One (positive, negative) pair through RastLLM: greedy tokens equal the transformers reference at every alpha,
 alpha changes without reloading, sampling is reproducible with a seed."""
 
+from pathlib import Path
+
 import pytest
 from engine_helpers import ENGINE_SETTINGS, NEW_TOKENS, greedy_tokens
 
@@ -13,10 +15,11 @@ ALPHAS = [0.0, 0.5, 1.0, 2.0]
 @pytest.fixture(scope="module")
 def engine(tiny_models):
     # vLLM's default compiled path here (the other engine tests run eager to start faster)
+    # given as pathlib.Path, and used as a context manager that shuts the engine down
     settings = {**ENGINE_SETTINGS, "enforce_eager": False}
-    llm = RastLLM(tiny_models["base"], tiny_models["positive"], tiny_models["negative"], alpha=1.0, **settings)
-    yield llm
-    llm.shutdown()
+    paths = [Path(tiny_models[role]) for role in ("base", "positive", "negative")]
+    with RastLLM(*paths, alpha=1.0, **settings) as llm:
+        yield llm
 
 
 @pytest.fixture(scope="module")

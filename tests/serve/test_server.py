@@ -41,6 +41,8 @@ def test_prints_the_equivalent_vllm_command(server):
     log = server.log_path.read_text(errors="replace")
     assert "vllm serve " + server_base(log) in log
     assert "Resolved architecture: RastForCausalLM" in log, server.fail_message("vLLM did not load the RAST model")
+    assert "RAST: z = base + sum_i alpha_i * (positive_i - negative_i), alphas [1.0], shared vocabulary 576" in log
+    assert "positive_0" in log and "negative_0" in log  # one line per sub-model in the start-up block
 
 
 def server_base(log: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -13,11 +14,14 @@ from rast.validation import (base_architecture, check_layout, check_model_exists
 WORKER_EXTENSION = "rast.worker_extension.RastWorkerExtension"
 
 
-def rast_config(base: str, positive: str | Sequence[str | None] | None = None,
-                negative: str | Sequence[str | None] | None = None,
+Model = str | os.PathLike
+
+
+def rast_config(base: Model, positive: Model | Sequence[Model | None] | None = None,
+                negative: Model | Sequence[Model | None] | None = None,
                 alpha: float | Sequence[float] = 1.0) -> RastConfig | None:
     """Validate the models and settings, before any model work; ``None`` means the base model alone."""
-    positives, negatives = _as_list(positive), _as_list(negative)
+    base, positives, negatives = os.fspath(base), _as_list(positive), _as_list(negative)
     if len(positives) != len(negatives):
         raise RastConfigError(f"got {len(positives)} positive and {len(negatives)} negative models: give them in pairs")
     pairs = build_pairs(positives, negatives, alphas_per_pair(alpha, max(len(positives), 1)))
@@ -56,9 +60,9 @@ class ComposedOverrides:
         return hf_config
 
 
-def engine_kwargs(base: str, config: RastConfig | None, **vllm_kwargs: Any) -> dict[str, Any]:
+def engine_kwargs(base: Model, config: RastConfig | None, **vllm_kwargs: Any) -> dict[str, Any]:
     """Keyword arguments for ``vllm.LLM`` (or ``AsyncEngineArgs``) that run ``config`` on top of ``base``."""
-    kwargs = {**platform_engine_kwargs(), **vllm_kwargs, "model": str(base)}
+    kwargs = {**platform_engine_kwargs(), **vllm_kwargs, "model": os.fspath(base)}
     if config is not None:
         user = vllm_kwargs.get("hf_overrides") or {}
         rast = config.hf_overrides()
@@ -75,15 +79,22 @@ class RastLLM:
     every other ``vllm.LLM`` attribute (``llm_engine``, ``chat``, ``collective_rpc``, ...) is reached through it.
     """
 
-    def __init__(self, base: str, positive: str | Sequence[str | None] | None = None,
-                 negative: str | Sequence[str | None] | None = None, alpha: float | Sequence[float] = 1.0,
+    def __init__(self, base: Model, positive: Model | Sequence[Model | None] | None = None,
+                 negative: Model | Sequence[Model | None] | None = None, alpha: float | Sequence[float] = 1.0,
                  **vllm_kwargs: Any) -> None:
         from vllm import LLM
 
         self.config = rast_config(base, positive, negative, alpha)
         small = [] if self.config is None else [m for p in self.config.pairs for m in (p.positive, p.negative)]
-        check_layout([str(base), *small], vllm_kwargs.get("tensor_parallel_size", 1), vllm_kwargs.get("max_model_len"))
-        self.llm = LLM(**engine_kwargs(base, self.config, **vllm_kwargs))
+        check_layout([os.fspath(base), *small], vllm_kwargs.get("tensor_parallel_size", 1),
+                     vllm_kwargs.get("max_model_len"))
+        self.llm = LLM(**engine_kwargs(os.fspath(base), self.config, **vllm_kwargs))
+
+    def __enter__(self) -> "RastLLM":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
 
     def __getattr__(self, name: str) -> Any:
         if name == "llm":  # not set yet: __init__ failed before the engine existed
@@ -125,9 +136,9 @@ def alphas_per_pair(alpha: float | Sequence[float], num_pairs: int) -> list[floa
     return alphas
 
 
-def _as_list(value) -> list:
+def _as_list(value) -> list[str | None]:
+    """One model or a sequence of them (``None`` where a pair is absent), as path strings."""
     if value is None:
         return []
-    if isinstance(value, (str, int, float)):
-        return [value]
-    return list(value)
+    values = [value] if isinstance(value, (str, os.PathLike)) else list(value)
+    return [None if v is None else os.fspath(v) for v in values]

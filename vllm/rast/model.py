@@ -28,9 +28,13 @@ from vllm.config import ModelConfig, VllmConfig
 from vllm.config.utils import replace
 from vllm.model_executor.model_loader import DefaultModelLoader
 from vllm.model_executor.model_loader.utils import get_model_architecture, initialize_model
+from vllm.distributed import get_tensor_model_parallel_rank
+from vllm.logger import init_logger
 from vllm.model_executor.models import ModelRegistry
 
 from rast.config import RastConfig
+
+logger = init_logger(f"vllm.{__name__}")  # under "vllm", whose handler and level vLLM configures
 
 
 class RastForCausalLM(nn.Module):
@@ -55,9 +59,10 @@ class RastForCausalLM(nn.Module):
                 self.secondary_weights.append(DefaultModelLoader.Source(path, revision=revision, prefix=name + "."))
 
         # the base model, then every positive, then every negative, in pair order (a plain list: already registered)
-        pairs = range(len(self.rast_config.pairs))
-        self.sub_models = [self.base] + [self.get_submodule(f"{role}_{i}") for role in ("positive", "negative")
-                                         for i in pairs]
+        pairs = self.rast_config.pairs
+        self.sub_model_names = ["base"] + [f"{role}_{i}" for role in ("positive", "negative") for i in range(len(pairs))]
+        self.sub_model_paths = [base_config.model] + [p.positive for p in pairs] + [p.negative for p in pairs]
+        self.sub_models = [self.get_submodule(name) for name in self.sub_model_names]
         self.hidden_sizes = [_hidden_size(model) for model in self.sub_models]
         self.vocab_size = base_config.get_vocab_size()
         small_vocab_size = min(_vocab_size(model) for model in self.sub_models[1:])
@@ -66,6 +71,20 @@ class RastForCausalLM(nn.Module):
                              f"({small_vocab_size}): add \"vocab_size\": {small_vocab_size} to hf_overrides (as "
                              "rast.RastConfig.hf_overrides() does), so vLLM refuses ids a small model cannot embed")
         self.register_buffer("alphas", torch.tensor(self.rast_config.alphas, dtype=torch.float32), persistent=False)
+        if get_tensor_model_parallel_rank() == 0:
+            logger.info("%s", self._describe(vllm_config))
+
+    def _describe(self, vllm_config: VllmConfig) -> str:
+        """One start-up block: the sub-models, the shared vocabulary, the alphas, the parallel layout and the dtype."""
+        lines = [f"RAST: z = base + sum_i alpha_i * (positive_i - negative_i), alphas {self.rast_config.alphas}, "
+                 f"shared vocabulary {self.vocab_size}, tensor parallel {vllm_config.parallel_config.tensor_parallel_size}, "
+                 f"dtype {vllm_config.model_config.dtype}"]
+        for name, path, model in zip(self.sub_model_names, self.sub_model_paths, self.sub_models):
+            config = model.config
+            lines.append(f"  {name:<11} {path}: {config.num_hidden_layers} layers, hidden {config.hidden_size}, "
+                         f"{config.num_attention_heads} heads / {getattr(config, 'num_key_value_heads', '?')} KV heads, "
+                         f"{config.vocab_size} rows")
+        return "\n".join(lines)
 
     def set_alphas(self, alphas: list[float]) -> None:
         """Change the pair weights in place (no reload); takes effect at the next decoding step."""
