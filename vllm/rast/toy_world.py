@@ -354,6 +354,18 @@ def rast_alpha(res_dir: Path) -> float:
     return json.loads((res_dir / "run_config.json").read_text())["settings"]["pairs"][0]["alpha"]
 
 
+def examples(rows: dict[str, Path], count: int = 3) -> str:
+    """Run 0's answers to the first ``count`` problems, one line per results directory (labelled)."""
+    from rast_benchmarks.loading import read_jsonl
+
+    answers = {label: read_jsonl(res_dir / "prediction-0.jsonl")[:count] for label, res_dir in rows.items()}
+    lines = [f"answers (run 0) to the first {count} problems:"]
+    for index, record in enumerate(next(iter(answers.values()))):
+        lines.append(f"  Q:{record['question']} (gold {record['answer']})")
+        lines += [f"    {label:14}{answer[index]['model_output']}" for label, answer in answers.items()]
+    return "\n".join(lines) + "\n"
+
+
 def paper_table(base: Path, small_rl: Path, rast: Sequence[Path], rl_base: Path | None = None,
                 headline_alpha: float = 1.0) -> str:
     """The rows of a RAST table (base, small RL model, RAST per alpha, RL-tuned base) with the recovery rate
@@ -401,6 +413,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "benchmark":
         args.path.write_text("".join(json.dumps(record) + "\n" for record in benchmark_records()))
     elif args.command == "table":
+        headline = next((d for d in args.rast if rast_alpha(d) == 1.0), args.rast[0])
+        print(examples({"base": args.base, "small RL": args.small_rl, f"RAST {rast_alpha(headline):g}": headline}))
         print(paper_table(args.base, args.small_rl, args.rast, args.rl_base))
     else:
         print(json.dumps(toy_model_paths(), indent=2))
