@@ -78,14 +78,26 @@ def output_token_counts(rows: Sequence[dict], tokenizer: str | None) -> list[int
             else len(tok(row["model_output"], add_special_tokens=False)["input_ids"]) for row in rows]
 
 
+def prompt_template(res_dir: Path) -> str:
+    """The prompt template a results directory was generated with: its run_config.json's, else the default."""
+    from rast.results import read_run_config
+    from rast_benchmarks import DEFAULT_TEMPLATE
+
+    return (read_run_config(Path(res_dir)) or {}).get("settings", {}).get("prompt_template", DEFAULT_TEMPLATE)
+
+
 def load_texts(res_dir: Path | None, text: str | None, limit: int) -> list[tuple[str, str]]:
-    """(prompt, output) pairs to analyse: the first ``limit`` lines of run 0 of ``res_dir``, or ``("", text)``."""
+    """(prompt, output) pairs to analyse: the first ``limit`` lines of run 0 of ``res_dir``, each with the prompt it
+    was generated from (its question in the directory's template), or ``("", text)``."""
+    from rast_benchmarks import build_prompt
+
     if (res_dir is None) == (text is None):
         raise ValueError("give exactly one of --res_dir and --text")
     if text is not None:
         return [("", text)]
+    template = prompt_template(res_dir)
     rows = read_jsonl(prediction_files(res_dir)[0])[:limit]
-    return [(row["question"], row["model_output"]) for row in rows]
+    return [(build_prompt(template, row["question"]), row["model_output"]) for row in rows]
 
 
 def encode_pair(tokenizer: Any, prompt: str, output: str) -> tuple[list[int], int]:

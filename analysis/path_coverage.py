@@ -35,7 +35,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from analysis.common import add_model_options, encode_pair, load_reference, prediction_files, save_figure
+from analysis.common import (add_model_options, encode_pair, load_reference, prediction_files, prompt_template,
+                             save_figure)
 from rast_benchmarks.loading import read_jsonl
 from utils import write_csv, write_json
 
@@ -112,10 +113,9 @@ def plot_coverage(table: Sequence[dict], rows: Sequence[dict], path: Path) -> No
 
 def read_rollouts(res_dir: Path, runs: int, limit: int, template: str | None) -> tuple[list[dict], str]:
     """The first ``limit`` lines of the first ``runs`` prediction files, each with its prompt, and the template used."""
-    from rast.results import read_run_config
     from rast_benchmarks import build_prompt
 
-    template = template or (read_run_config(res_dir) or {}).get("prompt_template") or "original"
+    template = template or prompt_template(res_dir)
     rollouts = [{"run": run, "line": line, "prompt": build_prompt(template, row["question"]),
                  "model_output": row["model_output"]}
                 for run, path in enumerate(prediction_files(res_dir)[:runs])

@@ -80,6 +80,8 @@ def test_teacher_forcing_agrees_with_the_decoding_loop(tiny_models):
 
 
 def test_results_directory_analyses_output_positions(tmp_path, tiny_models):
+    from rast_benchmarks import DEFAULT_TEMPLATE, build_prompt
+
     outputs = ["Let's think step by step. 3 + 4 = 7", "The answer is $\\boxed{2}$.", "not analysed"]
     res = write_results(tmp_path / "res", [outputs])
     out = tmp_path / "out"
@@ -88,7 +90,8 @@ def test_results_directory_analyses_output_positions(tmp_path, tiny_models):
     rows = _rows(out / "positions.csv")
     assert {r["sequence"] for r in rows} == {"0", "1"}
     for sequence in (0, 1):
-        prompt = tokenizer(f"Question {sequence}: what is {sequence} + {sequence}?")["input_ids"]
+        question = f"Question {sequence}: what is {sequence} + {sequence}?"
+        prompt = tokenizer(build_prompt(DEFAULT_TEMPLATE, question))["input_ids"]  # no run_config.json: the default
         output = tokenizer(outputs[sequence])["input_ids"]
         positions = [int(r["position"]) for r in rows if r["sequence"] == str(sequence)]
         assert positions == list(range(len(prompt) - 1, len(prompt) + len(output)))
@@ -146,3 +149,17 @@ def test_dtype_and_device_options_reach_the_models(tiny_models):
     assert block.base.dtype == torch.float32 and block.base.device.type == "cpu"
     with pytest.raises(SystemExit, match="--block_size must be 1 or more"):
         load_reference(tiny_models["base"], [], parser.parse_args(["--block_size", "0"]))
+
+
+def test_texts_of_a_results_directory_carry_the_prompt_they_were_generated_from(tmp_path):
+    """The analysed context is the templated prompt run.py sent (from run_config.json), not the bare question."""
+    from analysis_helpers import write_results
+    from rast.results import write_run_config
+    from rast_benchmarks import build_prompt
+
+    from analysis.common import load_texts
+
+    res_dir = write_results(tmp_path / "setting", [["out 0", "out 1"]])
+    write_run_config(res_dir, {"settings": {"prompt_template": "qwen_boxed"}})
+    (prompt, output), _ = load_texts(res_dir, None, limit=2)
+    assert prompt == build_prompt("qwen_boxed", "Question 0: what is 0 + 0?") and output == "out 0"
