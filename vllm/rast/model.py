@@ -18,7 +18,7 @@ vLLM refuses a request holding an id >= V before it reaches a small model's embe
 
 from __future__ import annotations
 
-import itertools
+import re
 from collections.abc import Iterable
 
 import torch
@@ -31,6 +31,7 @@ from vllm.model_executor.model_loader.utils import get_model_architecture, initi
 from vllm.distributed import get_tensor_model_parallel_rank
 from vllm.logger import init_logger
 from vllm.model_executor.models import ModelRegistry
+from vllm.model_executor.models.utils import AutoWeightsLoader, WeightsMapper, maybe_prefix
 
 from rast.config import RastConfig
 
@@ -46,7 +47,7 @@ class RastForCausalLM(nn.Module):
         self.rast_config = RastConfig.from_section(base_config.hf_config.rast)
         base_class, _ = ModelRegistry.resolve_model_cls(self.rast_config.base_architecture, base_config)
         with set_model_tag("rast_base"):
-            self.base = initialize_model(vllm_config, prefix="base", model_class=base_class)
+            self.base = initialize_model(vllm_config, prefix=maybe_prefix(prefix, "base"), model_class=base_class)
 
         self.secondary_weights: list[DefaultModelLoader.Source] = []
         for index, pair in enumerate(self.rast_config.pairs):
@@ -55,12 +56,13 @@ class RastForCausalLM(nn.Module):
                 name = f"{role}_{index}"
                 with set_model_tag(f"rast_{name}"):
                     small_config = _small_vllm_config(vllm_config, path, revision)
-                    self.add_module(name, initialize_model(small_config, prefix=name))
+                    self.add_module(name, initialize_model(small_config, prefix=maybe_prefix(prefix, name)))
                 self.secondary_weights.append(DefaultModelLoader.Source(path, revision=revision, prefix=name + "."))
 
         # the base model, then every positive, then every negative, in pair order (a plain list: already registered)
         pairs = self.rast_config.pairs
-        self.sub_model_names = ["base"] + [f"{role}_{i}" for role in ("positive", "negative") for i in range(len(pairs))]
+        self.sub_model_names = ["base"] + [f"{role}_{i}" for role in ("positive", "negative")
+                                           for i in range(len(pairs))]
         self.sub_model_paths = [base_config.model] + [p.positive for p in pairs] + [p.negative for p in pairs]
         self.sub_models = [self.get_submodule(name) for name in self.sub_model_names]
         self.hidden_sizes = [_hidden_size(model) for model in self.sub_models]
@@ -77,12 +79,14 @@ class RastForCausalLM(nn.Module):
     def _describe(self, vllm_config: VllmConfig) -> str:
         """One start-up block: the sub-models, the shared vocabulary, the alphas, the parallel layout and the dtype."""
         lines = [f"RAST: z = base + sum_i alpha_i * (positive_i - negative_i), alphas {self.rast_config.alphas}, "
-                 f"shared vocabulary {self.vocab_size}, tensor parallel {vllm_config.parallel_config.tensor_parallel_size}, "
+                 f"shared vocabulary {self.vocab_size}, "
+                 f"tensor parallel {vllm_config.parallel_config.tensor_parallel_size}, "
                  f"dtype {vllm_config.model_config.dtype}"]
         for name, path, model in zip(self.sub_model_names, self.sub_model_paths, self.sub_models):
             config = model.config
             lines.append(f"  {name:<11} {path}: {config.num_hidden_layers} layers, hidden {config.hidden_size}, "
-                         f"{config.num_attention_heads} heads / {getattr(config, 'num_key_value_heads', '?')} KV heads, "
+                         f"{config.num_attention_heads} heads / "
+                         f"{getattr(config, 'num_key_value_heads', '?')} KV heads, "
                          f"{config.vocab_size} rows")
         return "\n".join(lines)
 
@@ -103,7 +107,8 @@ class RastForCausalLM(nn.Module):
         inputs_embeds: torch.Tensor | None = None,
     ) -> torch.Tensor:
         if input_ids is None:
-            raise ValueError("RAST needs token ids (each sub-model embeds them itself); prompt embeddings are not supported")
+            raise ValueError("RAST needs token ids (each sub-model embeds them itself); prompt embeddings are not "
+                             "supported")
         return torch.cat([model(input_ids, positions) for model in self.sub_models], dim=-1)
 
     def compute_logits(self, hidden_states: torch.Tensor) -> torch.Tensor | None:
@@ -121,13 +126,10 @@ class RastForCausalLM(nn.Module):
         return combined
 
     def load_weights(self, weights: Iterable[tuple[str, torch.Tensor]]) -> set[str]:
-        """Route each checkpoint tensor to its sub-model: unprefixed names are the base's."""
-        loaded: set[str] = set()
-        for owner, group in itertools.groupby(weights, key=_owner_prefix):
-            module = self.get_submodule(owner.rstrip(".")) if owner else self.base
-            stripped = ((name[len(owner):], tensor if owner else self._shared_rows(name, tensor)) for name, tensor in group)
-            loaded |= {(owner or "base.") + name for name in module.load_weights(stripped)}
-        return loaded
+        """Route each checkpoint tensor to its sub-model: unprefixed names are the base's, cut to the shared rows."""
+        cut = ((name, tensor if _SMALL_TENSOR.match(name) else self._shared_rows(name, tensor))
+               for name, tensor in weights)
+        return AutoWeightsLoader(self).load_weights(cut, mapper=_BASE_NAMES)
 
     def _shared_rows(self, name: str, tensor: torch.Tensor) -> torch.Tensor:
         """A base tensor indexed by token id (embedding, output layer) cut to the shared vocabulary's rows."""
@@ -138,12 +140,9 @@ class RastForCausalLM(nn.Module):
 
 # checkpoint tensors whose rows are token ids (the names of Qwen2, Llama, Mistral and most decoder checkpoints)
 _VOCAB_INDEXED = ("embed_tokens.weight", "lm_head.weight")
-
-
-def _owner_prefix(item: tuple[str, torch.Tensor]) -> str:
-    """``positive_i.`` or ``negative_i.`` for a small checkpoint's tensor, ``""`` for the base's."""
-    head = item[0].split(".", 1)[0]
-    return head + "." if head.startswith(("positive_", "negative_")) else ""
+# small checkpoints arrive prefixed by their sub-model (``secondary_weights``); the base checkpoint's names do not
+_SMALL_TENSOR = re.compile(r"(positive|negative)_\d+\.")
+_BASE_NAMES = WeightsMapper(orig_to_new_regex={re.compile(rf"^(?!{_SMALL_TENSOR.pattern})"): "base."})
 
 
 # Engine settings a small model's ModelConfig keeps: how to load and run a checkpoint, not which one.
