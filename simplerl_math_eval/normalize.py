@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 _REPLACEMENTS = [
     (r"\\left\b|\\right\b|\\displaystyle|\\bigl|\\bigr|\\Bigl|\\Bigr|\\big|\\Big", ""),
@@ -42,8 +43,11 @@ _ASSIGNMENT = re.compile(
 )
 
 
-def _strip_outer_braces(s: str) -> str:
-    while len(s) >= 2 and s[0] == "{" and s[-1] == "}" and _closing_index(s, 0) == len(s) - 1:
+def _strip_outer_brackets(s: str) -> str:
+    """Drop braces around the whole answer, and parentheses around a whole answer that is not a tuple."""
+    while len(s) >= 2 and s[0] + s[-1] in ("{}", "()") and _closing_index(s, 0) == len(s) - 1:
+        if s[0] == "(" and len(split_top_level(s[1:-1])) > 1:
+            break
         s = s[1:-1].strip()
     return s
 
@@ -68,6 +72,7 @@ def _clock(match: re.Match) -> str:
     return f"{hours}:{minutes}"
 
 
+@lru_cache(maxsize=1 << 16)
 def clean(answer: str, keep_equation: bool = False) -> str:
     """Remove presentation-only LaTeX (``\\left``, ``\\dfrac``, degrees, units, ``x =``) from an answer;
     ``keep_equation`` keeps a leading ``x =``."""
@@ -85,12 +90,15 @@ def clean(answer: str, keep_equation: bool = False) -> str:
     assignment = None if keep_equation else _ASSIGNMENT.match(s)
     if assignment:
         s = assignment.group(1).strip()
-    return _strip_outer_braces(s.rstrip(".").strip())
+    return _strip_outer_brackets(s.rstrip(".").strip())
+
+
+_SPACE = re.compile(r"\s+")
 
 
 def squeeze(cleaned: str) -> str:
     """A cleaned answer with all whitespace removed: the key for exact string comparison."""
-    return re.sub(r"\s+", "", cleaned)
+    return _SPACE.sub("", cleaned)
 
 
 def compact(answer: str) -> str:

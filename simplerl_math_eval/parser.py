@@ -10,20 +10,23 @@ _MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]
 _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|et|und|y|和|或|\\text\{\s*(?:and|or)\s*\}|\\quad)?[\s$,;]*", re.I)
 
 # Phrases that introduce the final answer, in any position; the one that occurs last in the response
-# wins (a \boxed{} counts as such a phrase). ``until`` ends an answer that is not in math delimiters.
+# wins (a \boxed{} counts as such a phrase). Each comes with words one of which it needs (casefolded): a
+# pattern whose words are all absent from a response is not run on it.
 _SENTENCE_END = r"(?=\n|\.(?:\s|$)|。|$)"
-ANSWER_PHRASES: list[re.Pattern] = [
-    re.compile(p, re.I | re.S)
-    for p in (
-        r"final answer is\s*(?P<answer>.*?)\s*\.?\s*I hope it is correct",  # Minerva
-        r"(?:answer|result)(?:\s+is|\s*:)\s*:?\s*(?P<answer>.*?)" + _SENTENCE_END,
-        r"(?:答案|结果)\s*(?:是|为|:|：)\s*(?P<answer>.*?)" + _SENTENCE_END,
+_PHRASES: list[tuple[str, tuple[str, ...]]] = [
+    (r"final answer is\s*(?P<answer>.*?)\s*\.?\s*I hope it is correct", ("final answer is",)),  # Minerva
+    (r"(?:answer|result)(?:\s+is|\s*:)\s*:?\s*(?P<answer>.*?)" + _SENTENCE_END, ("answer", "result")),
+    (r"(?:答案|结果)\s*(?:是|为|:|：)\s*(?P<answer>.*?)" + _SENTENCE_END, ("答案", "结果")),
+    (
         r"(?:réponse est|réponse\s*:|Antwort ist|Antwort\s*:|respuesta es|respuesta\s*:|Ответ\s*:)"
         r"\s*(?P<answer>.*?)" + _SENTENCE_END,
-        # an option letter named in a closing sentence: "I think it's B", "the correct option is (D)"
-        r"(?:it's|it is|option is|choice is|option|choice)\s*\(?(?P<answer>[A-E])\)?(?![\w(])",
-    )
+        ("réponse", "antwort", "respuesta", "ответ"),
+    ),
+    # an option letter named in a closing sentence: "I think it's B", "the correct option is (D)"
+    (r"(?:it's|it is|option is|choice is|option|choice)\s*\(?(?P<answer>[A-E])\)?(?![\w(])",
+     ("it's", "it is", "option", "choice")),
 ]
+ANSWER_PHRASES: list[tuple[re.Pattern, tuple[str, ...]]] = [(re.compile(p, re.I | re.S), w) for p, w in _PHRASES]
 # Without any phrase: the last of these in the closing text.
 _NUMBER_LIKE = re.compile(
     r"\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\)"  # a tuple (7, 6)
@@ -96,22 +99,33 @@ def _strip(answer: str) -> str:
     return s.strip().rstrip(".").strip().strip("$").strip().strip("*").strip()
 
 
-def _phrase_answer(text: str) -> tuple[int, str] | None:
-    """The answer after the answer phrase that occurs last, with its position."""
-    best = None
-    for pattern in ANSWER_PHRASES:
-        for match in pattern.finditer(text):
-            answer = match.group("answer").strip()
-            math = _INLINE_MATH.match(answer)
-            if math and not answer[math.end() :].lstrip().startswith("$"):
-                answer = next(g for g in math.groups() if g is not None)
-            else:  # "$a + $ $b$": one answer split over several segments
-                answer = answer.replace("$", " ")
-            inner = last_boxed(answer)
-            answer = _strip(inner if inner is not None else answer)
-            if answer and (best is None or match.start() > best[0]):
-                best = (match.start(), answer)
-    return best
+def _phrase_text(match: re.Match) -> str:
+    """The answer an answer phrase introduces, stripped of math delimiters and boxes."""
+    answer = match.group("answer").strip()
+    math = _INLINE_MATH.match(answer)
+    if math and not answer[math.end() :].lstrip().startswith("$"):
+        answer = next(g for g in math.groups() if g is not None)
+    else:  # "$a + $ $b$": one answer split over several segments
+        answer = answer.replace("$", " ")
+    inner = last_boxed(answer)
+    return _strip(inner if inner is not None else answer)
+
+
+def _phrase_answer(text: str, after: int = -1) -> tuple[int, str] | None:
+    """The non-empty answer after the answer phrase that occurs last (starting after ``after``), with its
+    position; on the same position the earlier phrase in ANSWER_PHRASES wins."""
+    folded = text.casefold()
+    matches = [
+        (match.start(), order, match)
+        for order, (pattern, words) in enumerate(ANSWER_PHRASES)
+        if any(word in folded for word in words)
+        for match in pattern.finditer(text)
+        if match.start() > after
+    ]
+    for start, _, match in sorted(matches, key=lambda m: (-m[0], m[1])):
+        if answer := _phrase_text(match):
+            return start, answer
+    return None
 
 
 def _closing_value(text: str) -> str:
@@ -137,9 +151,10 @@ def extract_answer(text: str, data_name: str) -> str:
     """
     if "</think>" in text and text.rsplit("</think>", 1)[1].strip():
         text = text.rsplit("</think>", 1)[1]
-    found = [c for c in (_final_boxes(text), _phrase_answer(text)) if c is not None]
-    if found:
-        return max(found, key=lambda c: c[0])[1]
+    boxes = _final_boxes(text)
+    phrase = _phrase_answer(text, after=boxes[0] if boxes else -1)
+    if phrase or boxes:
+        return (phrase or boxes)[1]
     return _closing_value(text)
 
 

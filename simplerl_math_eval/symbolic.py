@@ -1,9 +1,11 @@
 """Symbolic equivalence through math-verify (sympy); meant to run inside a worker process."""
 
 import logging
+import random
 from functools import lru_cache
 
 import sympy
+from sympy.core.function import AppliedUndef
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
 
@@ -28,11 +30,36 @@ def _as_complex(expr: object) -> object | None:
     return expr.subs({s: sympy.I for s in expr.free_symbols})
 
 
+# Two fixed points at which a ratio is evaluated before ``simplify`` is tried (same in every worker).
+_PROBE_RNG = random.Random(0)
+PROBES = [[sympy.Rational(_PROBE_RNG.randint(50, 250), 97) for _ in range(64)] for _ in range(2)]
+
+
+def _varies(ratio: sympy.Expr) -> bool:
+    """True when ``ratio`` takes clearly different finite values at the two probe points (so it is not a
+    constant); False when that is not shown. Symbols and applied functions (``f(x)``) get probe values."""
+    unknowns = sorted(ratio.atoms(AppliedUndef) | ratio.free_symbols, key=str)
+    if len(unknowns) > len(PROBES[0]):
+        return False
+    values = []
+    for probe in PROBES:
+        value = ratio.xreplace(dict(zip(unknowns, probe))).evalf(30)
+        if not (value.is_number and value.is_finite):
+            return False
+        values.append(complex(value))
+    return abs(values[0] - values[1]) > 1e-12 * max(abs(values[0]), abs(values[1]))
+
+
 def _same_equation(a: object, b: object) -> bool:
-    """Two equations with the same solutions up to a constant factor (``y = 2x`` and ``2x - y = 0``)."""
+    """Two equations with the same solutions up to a constant factor (``y = 2x`` and ``2x - y = 0``).
+
+    A ratio that differs at two probe points is not constant; only the others go to ``simplify``."""
     if not (isinstance(a, sympy.Equality) and isinstance(b, sympy.Equality)):
         return False
-    ratio = sympy.simplify((a.lhs - a.rhs) / (b.lhs - b.rhs))
+    ratio = (a.lhs - a.rhs) / (b.lhs - b.rhs)
+    if _varies(ratio):
+        return False
+    ratio = sympy.simplify(ratio)
     return bool(ratio.is_number and ratio != 0)
 
 
