@@ -90,14 +90,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     from transformers import AutoTokenizer
 
     from rast.config import ModelPair
-    from rast.tiny_models import tiny_model_paths
+    from rast.tiny_models import fill_missing_models
 
-    models = [args.positive_a, args.negative_a, args.positive_b, args.negative_b]
-    if None in models:
-        tiny = tiny_model_paths()
-        defaults = [tiny["positive"], tiny["negative"], tiny["positive_b"], tiny["negative_b"]]
-        models = [given or default for given, default in zip(models, defaults)]
-    positive_a, negative_a, positive_b, negative_b = models
+    fill_missing_models(args, {"positive_a": "positive", "negative_a": "negative", "positive_b": "positive_b",
+                               "negative_b": "negative_b"})
+    positive_a, negative_a, positive_b, negative_b = args.positive_a, args.negative_a, args.positive_b, args.negative_b
     texts = load_texts(args.res_dir, args.text, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(negative_a)
     rast = load_reference(args.base_model or negative_a,

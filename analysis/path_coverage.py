@@ -143,13 +143,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from transformers import AutoTokenizer
 
     from rast.config import ModelPair
-    from rast.tiny_models import tiny_model_paths
+    from rast.tiny_models import fill_missing_models
 
-    if None in (args.base_model, args.positive_model, args.negative_model):
-        tiny = tiny_model_paths()
-        args.base_model = args.base_model or tiny["base"]
-        args.positive_model = args.positive_model or tiny["positive"]
-        args.negative_model = args.negative_model or tiny["negative"]
+    fill_missing_models(args, {"base_model": "base", "positive_model": "positive", "negative_model": "negative"})
     lambdas = sorted({0.0, *args.lambdas})
     rollouts, template = read_rollouts(args.res_dir, args.runs, args.limit, args.prompt_template)
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)

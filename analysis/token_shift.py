@@ -162,13 +162,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from transformers import AutoTokenizer
 
     from rast.config import ModelPair
-    from rast.tiny_models import tiny_model_paths
+    from rast.tiny_models import fill_missing_models
 
-    if None in (args.base_model, args.positive_model, args.negative_model):
-        tiny = tiny_model_paths()
-        args.base_model = args.base_model or tiny["base"]
-        args.positive_model = args.positive_model or tiny["positive"]
-        args.negative_model = args.negative_model or tiny["negative"]
+    fill_missing_models(args, {"base_model": "base", "positive_model": "positive", "negative_model": "negative"})
     texts = load_texts(args.res_dir, args.text, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)
     rast = load_reference(args.base_model, [ModelPair(args.positive_model, args.negative_model, args.alpha)], args)

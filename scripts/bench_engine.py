@@ -34,6 +34,9 @@ def vllm_tokens_per_second(llm_factory, prompt_ids: list[int], batch_sizes: list
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
+    from rast import RastLLM
+    from rast.api import shutdown_engine
+
     llm = llm_factory()
     try:
         params = SamplingParams(temperature=0.0, max_tokens=new_tokens, ignore_eos=True)
@@ -45,7 +48,7 @@ def vllm_tokens_per_second(llm_factory, prompt_ids: list[int], batch_sizes: list
                                for _ in range(repeats))
         return rates
     finally:
-        (llm.llm if hasattr(llm, "llm") else llm).llm_engine.engine_core.shutdown()
+        llm.shutdown() if isinstance(llm, RastLLM) else shutdown_engine(llm)
 
 
 def reference_tokens_per_second(reference, prompt_ids: list[int], batch_sizes: list[int], new_tokens: int) -> dict:

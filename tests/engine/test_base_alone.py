@@ -4,7 +4,7 @@ import pytest
 from engine_helpers import ENGINE_SETTINGS, NEW_TOKENS, greedy_tokens
 
 from rast import RastLLM, rast_config
-from rast.api import engine_kwargs
+from rast.api import engine_kwargs, shutdown_engine
 from rast.reference import ReferenceRast
 
 
@@ -17,7 +17,7 @@ def base_alone_tokens(tiny_models, prompt_ids):
     try:
         return greedy_tokens(llm, prompt_ids)
     finally:
-        llm.llm_engine.engine_core.shutdown()
+        shutdown_engine(llm)
 
 
 def test_plain_vllm_equals_transformers(tiny_models, prompt_ids, base_alone_tokens):

@@ -4,7 +4,7 @@ import pytest
 from engine_helpers import ENGINE_SETTINGS, NEW_TOKENS, greedy_tokens
 
 from rast import ModelPair, RastLLM, rast_config
-from rast.api import engine_kwargs
+from rast.api import engine_kwargs, shutdown_engine
 from rast.reference import ReferenceRast
 
 ALPHAS = [0.0, 0.5, 1.0, 2.0]
@@ -23,7 +23,7 @@ def engine(tiny_models, pairs):
     config = rast_config(tiny_models["base"], [p.positive for p in pairs], [p.negative for p in pairs], [1.0, 1.0])
     llm = LLM(**engine_kwargs(tiny_models["base"], config, **ENGINE_SETTINGS))
     yield llm
-    llm.llm_engine.engine_core.shutdown()
+    shutdown_engine(llm)
 
 
 @pytest.mark.parametrize("alpha", ALPHAS)

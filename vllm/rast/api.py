@@ -123,7 +123,12 @@ class RastLLM:
 
     def shutdown(self) -> None:
         """Stop the engine and free its memory."""
-        self.llm.llm_engine.engine_core.shutdown()
+        shutdown_engine(self.llm)
+
+
+def shutdown_engine(llm: Any) -> None:
+    """Stop a ``vllm.LLM``'s engine processes and free their memory now (vLLM 0.32's ``LLM`` has no ``shutdown``)."""
+    llm.llm_engine.engine_core.shutdown()
 
 
 def alphas_per_pair(alpha: float | Sequence[float], num_pairs: int) -> list[float]:

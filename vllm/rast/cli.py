@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from collections.abc import Sequence
@@ -10,6 +11,22 @@ from collections.abc import Sequence
 SUBCOMMANDS = {
     "serve": ("rast.serve", "serve RAST through vLLM's OpenAI-compatible server"),
 }
+
+
+class UsageError(ValueError):
+    """Bad command-line input: reported as one line ``error: ...``, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one :class:`UsageError` line (not argparse's usage block and exit)."""
+
+    def __init__(self, *args, unknown_hint: str = "see --help", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.unknown_hint = unknown_hint
+
+    def error(self, message: str):
+        hint = self.unknown_hint if message.startswith("unrecognized") else "see --help"
+        raise UsageError(f"{message} ({hint})")
 
 
 def usage() -> str:

@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from rast.api import WORKER_EXTENSION, platform_engine_kwargs, rast_config
+from rast.cli import OneLineParser, UsageError
 from rast.config import MAX_PAIRS, RastConfig, RastConfigError
 from rast.validation import check_layout
 
@@ -34,19 +35,9 @@ _RESERVED = {"--model": "the base model is --base", "--host": "use rast's --host
              "--worker-extension-cls": "rast needs its own worker extension"}
 
 
-class UsageError(Exception):
-    """Bad command-line input: reported as one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line instead of argparse's usage block
-        hint = "vLLM's own flags go after `--`" if message.startswith("unrecognized") else "see rast serve --help"
-        raise UsageError(f"{message} ({hint})")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="rast serve",
+    parser = OneLineParser(
+        prog="rast serve", unknown_hint="vLLM's own flags go after `--`",
         description="Serve RAST (base + sum_i alpha_i * (positive_i - negative_i)) through vLLM's OpenAI-compatible "
                     "server. Anything after `--` goes to vLLM unchanged (e.g. -- --dtype float32 --max-model-len 4096).",
     )

@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -55,6 +56,15 @@ def tiny_model_paths() -> dict[str, str]:
     if not (root / "complete").exists():
         _build_atomically(root)
     return {role: str(root / role) for role in ROLES}
+
+
+def fill_missing_models(args: Any, roles: dict[str, str]) -> None:
+    """Give every model option of ``args`` left unset (``roles``: attribute name -> tiny role) its tiny model."""
+    if any(getattr(args, name) is None for name in roles):
+        tiny = tiny_model_paths()
+        for name, role in roles.items():
+            if getattr(args, name) is None:
+                setattr(args, name, tiny[role])
 
 
 def _build_atomically(root: Path) -> None:

@@ -23,19 +23,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from rast import RastConfigError
+from rast.cli import OneLineParser
 from rast.config import check_alpha
 from rast.experiment import (ExperimentError, Plan, Problem, check_output_dir, check_prompts_fit, load_problems,
                              plan_directory, prepare_directory, sweep_configs, versions)
 from rast.results import DirectoryLock
 
 PAIR_SUFFIXES = ("", "1", "2")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line on stderr and exit code 2, like every other error of this script."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -93,10 +87,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def resolve_models(args: argparse.Namespace) -> None:
     """Fill in the tiny test models when no model is named at all."""
     if args.base_model is None and args.positive_model is None and args.negative_model is None:
-        from rast.tiny_models import tiny_model_paths
+        from rast.tiny_models import fill_missing_models
 
-        tiny = tiny_model_paths()
-        args.base_model, args.positive_model, args.negative_model = tiny["base"], tiny["positive"], tiny["negative"]
+        fill_missing_models(args, {"base_model": "base", "positive_model": "positive", "negative_model": "negative"})
     if args.base_model is None:
         raise RastConfigError("--base_model is required when positive/negative models are given")
 
@@ -239,10 +232,10 @@ def raise_terminated(signum: int, frame) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, raise_terminated)
-    args = parse_args(argv)
     try:
+        args = parse_args(argv)
         problems, plans, locks = plan(args)
-    except (ValueError, FileNotFoundError, KeyError) as error:  # RastConfigError and ExperimentError included
+    except (ValueError, FileNotFoundError, KeyError) as error:  # UsageError, RastConfigError, ExperimentError too
         print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     try:
