@@ -51,6 +51,10 @@ def test_gold_answers_grade_equal_to_themselves(grader, shared_benchmarks):
         ({"final_answer": ["$\\frac{4}{9}$"], "is_multiple_answer": False}, "olympiadbench", "\\frac{4}{9}"),
         ({"final_answer": ["$3$", "$5$"], "is_multiple_answer": True}, "olympiadbench", "3, 5"),
         ({"answer": "\\frac{1}{4}"}, "demo", "\\frac{1}{4}"),
+        # the other public layouts, read by the registry (rast_benchmarks.gold_answer)
+        ({"question": "?", "answer": "0.5"}, "minerva_math", "0.5"),
+        ({"Problem": "?", "Answer": 204}, "aime24", "204"),
+        ({"question": "?", "answer": "7"}, "aime24", "7"),
     ],
 )
 def test_parse_ground_truth(record, data_name, expected):
