@@ -19,7 +19,11 @@ from simplerl_math_eval.metrics import (
     majority_at_k,
     pass_at_k_curve,
 )
+from simplerl_math_eval.normalize import compact
+from simplerl_math_eval.original import original_extract
 from simplerl_math_eval.parser import extract_answer, parse_ground_truth
+from simplerl_math_eval.symbolic import math_verify_answer
+from simplerl_math_eval.workers import WorkerPool
 
 _PREDICTION_FILE = re.compile(r"prediction-(\d+)\.jsonl")
 
@@ -119,10 +123,11 @@ def grade_runs(
     golds: list[str],
     grader: Grader,
     on_progress: Callable[[int], None] | None = None,
+    extract: Callable[[str, str], str] = extract_answer,
 ) -> Graded:
-    """Extract every sample's answer and grade it against its problem's gold answer."""
+    """Extract every sample's answer (``extract(output, data_name)``) and grade it against its problem's gold."""
     n_problems = len(golds)
-    predictions = [[extract_answer(run[j]["model_output"], data_name) for run in runs] for j in range(n_problems)]
+    predictions = [[extract(run[j]["model_output"], data_name) for run in runs] for j in range(n_problems)]
     pairs = [(predictions[j][r], golds[j]) for j in range(n_problems) for r in range(len(runs))]
     verdicts = grader.grade_many(pairs, on_progress)
     correct = np.array([v.correct for v in verdicts], dtype=bool).reshape(n_problems, len(runs))
@@ -187,18 +192,51 @@ def compute_metrics(
     return metrics
 
 
+def grader_disagreements(ours: Graded, original: Graded) -> list[dict]:
+    """The samples our grader and the original rules judge differently, with both answers and verdicts."""
+    return [
+        {"idx": idx, "run": run, "gold": ours.golds[j],
+         "prediction": ours.predictions[j][run], "correct": bool(ours.correct[j, run]),
+         "original_prediction": original.predictions[j][run], "original_correct": bool(original.correct[j, run])}
+        for j, idx in enumerate(ours.idxs)
+        for run in range(ours.correct.shape[1])
+        if ours.correct[j, run] != original.correct[j, run]
+    ]
+
+
+def extraction_disagreements(runs: list[list[dict]], graded: Graded, workers: int, timeout: float) -> list[dict]:
+    """The samples whose answer differs (as compact strings) between our extraction, the original project's
+    and math-verify's reading of the whole output (run in timed workers; ``null`` when it timed out)."""
+    outputs = [run[j]["model_output"] for j in range(len(graded.idxs)) for run in runs]
+    pool = WorkerPool(math_verify_answer, workers, timeout)
+    try:
+        verified = pool.run([(output, "") for output in outputs])
+    finally:
+        pool.close()
+    rows = []
+    for i, (output, (mv, timed_out)) in enumerate(zip(outputs, verified)):
+        j, run = divmod(i, len(runs))
+        answers = {"ours": graded.predictions[j][run], "original": original_extract(output),
+                   "math_verify": None if timed_out else mv}
+        if len({compact(a) if a is not None else None for a in answers.values()}) > 1:
+            rows.append({"idx": graded.idxs[j], "run": run, "gold": graded.golds[j], **answers,
+                         "correct": bool(graded.correct[j, run])})
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    """One JSON object per line."""
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def write_outputs(res_dir: Path, graded: Graded, metrics: dict) -> None:
     """Write metrics.json and verdicts.jsonl into the results directory."""
     (res_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    with (res_dir / "verdicts.jsonl").open("w", encoding="utf-8") as f:
-        for j, idx in enumerate(graded.idxs):
-            for run, prediction in enumerate(graded.predictions[j]):
-                row = {
-                    "idx": idx,
-                    "run": run,
-                    "prediction": prediction,
-                    "gold": graded.golds[j],
-                    "correct": bool(graded.correct[j, run]),
-                    "timed_out": bool(graded.timed_out[j, run]),
-                }
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_jsonl(res_dir / "verdicts.jsonl", [
+        {"idx": idx, "run": run, "prediction": prediction, "gold": graded.golds[j],
+         "correct": bool(graded.correct[j, run]), "timed_out": bool(graded.timed_out[j, run])}
+        for j, idx in enumerate(graded.idxs)
+        for run, prediction in enumerate(graded.predictions[j])
+    ])

@@ -223,7 +223,7 @@ class Grader:
             tasks = list(slow)
 
             def record(index: int, equal: bool, timed_out: bool) -> None:
-                self._cache[tasks[index]] = Verdict(equal, timed_out)
+                self._cache[tasks[index]] = Verdict(bool(equal), timed_out)
                 self.timeouts += timed_out
                 if on_progress is not None:
                     on_progress(len(slow[tasks[index]]))

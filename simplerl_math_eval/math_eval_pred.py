@@ -10,13 +10,27 @@ import sys
 from pathlib import Path
 
 try:
-    from simplerl_math_eval.evaluate import compute_metrics, grade_runs, read_runs, select_problems, write_outputs
+    import simplerl_math_eval  # noqa: F401
 except ImportError:  # not pip-installed: import the package from the folder this script lives in
     sys.path.append(str(Path(__file__).resolve().parent.parent))
-    from simplerl_math_eval.evaluate import compute_metrics, grade_runs, read_runs, select_problems, write_outputs
 
-from simplerl_math_eval.grader import DEFAULT_TIMEOUT, Grader
 from tqdm import tqdm
+
+from simplerl_math_eval import original
+from simplerl_math_eval.evaluate import (
+    compute_metrics,
+    extraction_disagreements,
+    grade_runs,
+    grader_disagreements,
+    read_runs,
+    select_problems,
+    write_jsonl,
+    write_outputs,
+)
+from simplerl_math_eval.grader import DEFAULT_TIMEOUT, Grader
+
+GRADER_DISAGREEMENTS = "grader_disagreements.jsonl"
+EXTRACTION_DISAGREEMENTS = "extraction_disagreements.jsonl"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,7 +55,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="hard time limit in seconds per symbolic comparison (timed out = wrong)")
     parser.add_argument("--workers", type=int, default=None, help="processes for symbolic comparisons")
     parser.add_argument("--show_answers", action="store_true",
-                        help="also print, per problem, the gold answer and each run's extracted answer (x = wrong)")
+                        help="also print, per problem, the gold answer and each run's extracted answer (x = wrong), "
+                             f"and write the samples whose extraction differs between ours, the original project's "
+                             f"and math-verify's to {EXTRACTION_DISAGREEMENTS} in the results directory")
+    parser.add_argument("--grader", choices=["ours", "original"], default="ours",
+                        help="original: also score with the Qwen2.5-Math/SimpleRL extraction and rules (3 s limit), "
+                             f"one more table row per directory, disagreements in {GRADER_DISAGREEMENTS}")
     args = parser.parse_args(argv)
     if args.manifest:
         try:
@@ -106,19 +125,38 @@ def run(args: argparse.Namespace) -> str:
     for res_dir, name in zip(args.res_dir, names):  # check every input before the slow part
         runs = read_runs(Path(res_dir), args.k)
         prepared.append((res_dir, name, *select_problems(Path(res_dir), runs, name, args.num_questions, args.data_dir)))
-    rows, shown = [], []
-    with Grader(args.timeout, args.workers) as grader:
+    rows, shown, notes = [], [], []
+    with_majority = args.evaluation_mode == "majority"
+    with (Grader(args.timeout, args.workers) as grader,
+          Grader(original.TIMEOUT, args.workers, compare=original.original_equal, fast=None) as original_grader):
         for res_dir, name, runs, golds in prepared:
             with tqdm(total=len(golds) * args.k, desc=f"grading {res_dir}", unit="sample") as bar:
                 graded = grade_runs(runs, name, golds, grader, bar.update)
-            with_majority = args.evaluation_mode == "majority"
             metrics = compute_metrics(graded, ks, grader, with_majority, args.legacy_pass_at_k, args.seed)
             metrics["res_dir"] = res_dir
-            write_outputs(Path(res_dir), graded, metrics)
             rows.append((res_dir, metrics))
+            if args.grader == "original":
+                with tqdm(total=len(golds) * args.k, desc=f"original rules {res_dir}", unit="sample") as bar:
+                    theirs = grade_runs(runs, name, golds, original_grader, bar.update,
+                                        extract=lambda text, _: original.original_extract(text))
+                metrics["original"] = compute_metrics(theirs, ks, original_grader, with_majority,
+                                                      args.legacy_pass_at_k, args.seed)
+                rows.append((f"{res_dir} [original]", metrics["original"]))
+                differ = grader_disagreements(graded, theirs)
+                metrics["grader_disagreement"] = {"count": len(differ), "share": len(differ) / graded.correct.size}
+                write_jsonl(Path(res_dir) / GRADER_DISAGREEMENTS, differ)
+                notes.append(f"{res_dir}: ours and the original rules disagree on {len(differ)} of "
+                             f"{graded.correct.size} samples ({100 * len(differ) / graded.correct.size:.1f}%), "
+                             f"listed in {Path(res_dir) / GRADER_DISAGREEMENTS}")
+            write_outputs(Path(res_dir), graded, metrics)
             if args.show_answers:
                 shown.append(format_answers(res_dir, graded))
-    return "\n\n".join([*shown, format_table(rows, ks, args.evaluation_mode, args.legacy_pass_at_k)])
+                differ = extraction_disagreements(runs, graded, grader.workers, args.timeout)
+                write_jsonl(Path(res_dir) / EXTRACTION_DISAGREEMENTS, differ)
+                notes.append(f"{res_dir}: extractions (ours, original, math-verify) differ on {len(differ)} of "
+                             f"{graded.correct.size} samples, listed in {Path(res_dir) / EXTRACTION_DISAGREEMENTS}")
+    table = format_table(rows, ks, args.evaluation_mode, args.legacy_pass_at_k)
+    return "\n\n".join([*shown, table, *(["\n".join(notes)] if notes else [])])
 
 
 def main(argv: list[str] | None = None) -> int:

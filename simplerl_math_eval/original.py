@@ -1,4 +1,8 @@
-"""The Qwen2.5-Math / SimpleRL grader's rules, so new runs can be scored as the paper did (``--grader original``).
+"""The Qwen2.5-Math / SimpleRL extraction and grading rules, so new runs can be scored as the paper did
+(``math_eval_pred.py --grader original``).
+
+Extraction (``original_extract``): Minerva's "final answer is $...$. I hope", else the last ``\\boxed{}``, else
+the text after the last "he answer is", else the last number.
 
 Rules, in order: equal strings (case-insensitive); plain numbers equal within relative tolerance 1e-4,
 the reference also taken x100 and /100; brackets of the same kind compared element-wise; equations
@@ -10,10 +14,26 @@ fast=None, timeout=3.0)``: the grader's workers give it the original 3 s limit.
 import math
 import re
 
+from simplerl_math_eval.parser import last_boxed
+
 REL_TOL = 1e-4
 TIMEOUT = 3.0
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_LAST_NUMBER = re.compile(r"-?\d*\.?\d+")
+
+
+def original_extract(text: str) -> str:
+    """The answer the original project extracts from a model output (``""`` when there is none)."""
+    if "final answer is $" in text and "$. I hope" in text:
+        return text.split("final answer is $", 1)[1].split("$. I hope", 1)[0].strip()
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed.strip()
+    if "he answer is" in text:
+        return text.split("he answer is")[-1].strip()
+    numbers = _LAST_NUMBER.findall(text.replace(",", ""))
+    return numbers[-1] if numbers else ""
 
 
 def _strip(answer: str) -> str:

@@ -81,3 +81,10 @@ def symbolic_equal(prediction: str, reference: str) -> bool:
     if uses_i and complex_gold is not None and complex_target is not None:
         return sympy.simplify(complex_gold - complex_target) == 0
     return False
+
+
+def math_verify_answer(response: str, gold: str = "") -> str:
+    """math-verify's reading of a whole response (its own extraction), as text; ``""`` when it finds none.
+    ``gold`` is unused: the signature is a worker pool's ``(a, b)`` task."""
+    parsed = parse(response, parsing_timeout=None)
+    return str(parsed[1]) if len(parsed) > 1 else ""

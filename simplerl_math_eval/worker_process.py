@@ -22,7 +22,8 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def serve(conn: Connection) -> None:
-    """Receive the comparison function, report ready, then answer ``(a, b)`` requests; ``None`` stops."""
+    """Receive the function, report ready, then answer ``(a, b)`` requests with its (picklable) result, False
+    when it raises; ``None`` stops."""
     compare = conn.recv()
     compare("1", "1")  # import and warm up parsers before the first timed request
     conn.send(True)
@@ -34,7 +35,7 @@ def serve(conn: Connection) -> None:
         if task is None:
             return
         try:
-            result = bool(compare(*task))
+            result = compare(*task)
         except Exception:
             result = False
         try:

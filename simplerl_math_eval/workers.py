@@ -15,9 +15,10 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Any
 from multiprocessing.connection import Connection, wait
 
-Compare = Callable[[str, str], bool]
+Compare = Callable[[str, str], Any]  # a verdict (bool) or any picklable result (e.g. an extracted answer)
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to import and warm up
 
@@ -69,16 +70,17 @@ class WorkerPool:
     def run(
         self,
         tasks: Sequence[tuple[str, str]],
-        on_result: Callable[[int, bool, bool], None] | None = None,
-    ) -> list[tuple[bool, bool]]:
-        """Return ``(equal, timed_out)`` per task; ``on_result(i, equal, timed_out)`` is called as each ends."""
-        results: list[tuple[bool, bool]] = [(False, False)] * len(tasks)
+        on_result: Callable[[int, Any, bool], None] | None = None,
+    ) -> list[tuple[Any, bool]]:
+        """Return ``(result, timed_out)`` per task (False when timed out); ``on_result(i, result, timed_out)`` is
+        called as each ends."""
+        results: list[tuple[Any, bool]] = [(False, False)] * len(tasks)
         pending = deque(range(len(tasks)))
         idle = [w for w in self.workers if w.ready]
         starting = {w.conn: w for w in self.workers if not w.ready}
         busy: dict[Connection, tuple[_Worker, int, float]] = {}
 
-        def finish(worker: _Worker, index: int, equal: bool, timed_out: bool) -> None:
+        def finish(worker: _Worker, index: int, equal: Any, timed_out: bool) -> None:
             if timed_out:
                 fresh = self._replace(worker)
                 starting[fresh.conn] = fresh

@@ -177,3 +177,33 @@ def test_num_questions_beyond_the_benchmark_warns(tmp_path):
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == ["warning: --num_questions 20 but demo has 8 problems; grading all 8"]
     assert json.loads((res_dir / "metrics.json").read_text())["num_problems"] == 8
+
+
+def test_original_grader_side_by_side_with_disagreements(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir),
+                     "--grader", "original")
+    assert result.returncode == 0, result.stderr
+    assert f"{res_dir} [original]" in result.stdout
+    # the original rules also take the gold /100: \boxed{12} for 1200 is right for them (run 2, problem 2)
+    assert f"{res_dir}: ours and the original rules disagree on 1 of 12 samples (8.3%)" in result.stdout
+    metrics = json.loads((res_dir / "metrics.json").read_text())
+    assert metrics["average"] == pytest.approx(6 / 12)
+    assert metrics["original"]["average"] == pytest.approx(7 / 12)
+    assert metrics["grader_disagreement"] == {"count": 1, "share": pytest.approx(1 / 12)}
+    rows = [json.loads(l) for l in (res_dir / "grader_disagreements.jsonl").read_text().splitlines()]
+    assert rows == [{"idx": 2, "run": 2, "gold": "1200", "prediction": "12", "correct": False,
+                     "original_prediction": "12", "original_correct": True}]
+
+
+def test_show_answers_writes_extraction_disagreements(setup):
+    data_dir, res_dir = setup
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir),
+                     "--show_answers")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(l) for l in (res_dir / "extraction_disagreements.jsonl").read_text().splitlines()]
+    assert f"extractions (ours, original, math-verify) differ on {len(rows)} of 12 samples" in result.stdout
+    by_sample = {(r["idx"], r["run"]): r for r in rows}
+    # "we get 1,200 in total": ours keeps the number as written, the original drops commas
+    assert by_sample[(2, 1)]["ours"] == "1,200" and by_sample[(2, 1)]["original"] == "1200"
+    assert (0, 2) not in by_sample  # \boxed{4.0}: all three read 4.0
