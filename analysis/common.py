@@ -136,7 +136,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_reference(base: str, pairs: Sequence[Any], args: argparse.Namespace) -> Any:
-    """A ``ReferenceRast`` of ``base`` and ``pairs`` on ``args.device`` in ``args.dtype`` (see :func:`add_model_options`)."""
+    """A ``ReferenceRast`` of ``base`` and ``pairs`` on ``args.device`` in ``args.dtype``
+    (see :func:`add_model_options`)."""
     import torch
 
     from rast.reference import ReferenceRast

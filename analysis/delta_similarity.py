@@ -80,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--base_model", help="loaded by the reference implementation and only used for the shared "
                                              "vocabulary; default --negative_a (the cheapest choice)")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--res_dir", type=Path, help="results directory: run 0's prompts (question in its template) + model_output")
+    source.add_argument("--res_dir", type=Path,
+                        help="results directory: run 0's prompts (question in its template) + model_output")
     source.add_argument("--text", help="a text to analyse instead of results")
     parser.add_argument("--limit", type=int, default=20, help="result lines to analyse (default 20)")
     parser.add_argument("--out_dir", type=Path, required=True, help="where the PNG, CSV and JSON go")

@@ -82,7 +82,8 @@ def coverage_table(rows: Sequence[dict], lambdas: Sequence[float]) -> list[dict]
         mine = [r for r in rows if r["lambda"] == lam]
         tokens, covered = sum(r["tokens"] for r in mine), sum(r["covered"] for r in mine)
         table.append({"lambda": lam, "rollouts": len(mine), "tokens": tokens, "covered": covered,
-                      "coverage": covered / tokens, "mean_rollout_coverage": float(np.mean([r["coverage"] for r in mine])),
+                      "coverage": covered / tokens,
+                      "mean_rollout_coverage": float(np.mean([r["coverage"] for r in mine])),
                       "reproduced_rollouts": float(np.mean([r["covered"] == r["tokens"] for r in mine]))})
     base = next(row["coverage"] for row in table if row["lambda"] == 0.0)
     for row in table:

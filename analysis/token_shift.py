@@ -14,7 +14,8 @@ and shifted_tokens.csv into --out_dir:
 
     python analysis/token_shift.py --res_dir results/math500/SETTING --limit 20 --alpha 1.0 --out_dir out/
     python analysis/token_shift.py --text "Let's think step by step." --out_dir out/
-    python analysis/token_shift.py --base_model Qwen/Qwen2.5-14B --positive_model hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo \\
+    python analysis/token_shift.py --base_model Qwen/Qwen2.5-14B \\
+        --positive_model hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo \\
         --negative_model Qwen/Qwen2.5-1.5B --device cuda --res_dir results/math500/SETTING --out_dir out/
 """
 
@@ -151,7 +152,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--negative_model", help="small model before RL (default: the tiny negative)")
     parser.add_argument("--alpha", type=float, default=1.0, help="weight of positive - negative (default 1.0)")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--res_dir", type=Path, help="results directory: run 0's prompts (question in its template) + model_output")
+    source.add_argument("--res_dir", type=Path,
+                        help="results directory: run 0's prompts (question in its template) + model_output")
     source.add_argument("--text", help="a text to analyse instead of results")
     parser.add_argument("--limit", type=int, default=20, help="result lines to analyse (default 20)")
     parser.add_argument("--top", type=int, default=15, help="shifted tokens to list per direction (default 15)")

@@ -25,7 +25,8 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-PROMPT = "Question:\nHow many books are there if each of 7 shelves holds 12 books?\nAnswer:\nLet's think step by step.\n"
+PROMPT = ("Question:\nHow many books are there if each of 7 shelves holds 12 books?\nAnswer:\n"
+          "Let's think step by step.\n")
 
 
 def vllm_tokens_per_second(llm_factory, prompt_ids: list[int], batch_sizes: list[int], new_tokens: int,

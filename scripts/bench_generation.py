@@ -94,8 +94,9 @@ def main() -> None:
                 seconds = time.perf_counter() - began
                 totals[name][0] += samples
                 totals[name][1] += seconds
-                print(f"round {round_ + 1} {name:>9}: {samples} samples, {sum(sizes) * args.samples} tokens in "
-                      f"{seconds:.1f} s: {samples / seconds:.2f} samples/s, {sum(sizes) * args.samples / seconds:.0f} tok/s")
+                tokens = sum(sizes) * args.samples
+                print(f"round {round_ + 1} {name:>9}: {samples} samples, {tokens} tokens in {seconds:.1f} s: "
+                      f"{samples / seconds:.2f} samples/s, {tokens / seconds:.0f} tok/s")
         rates = {name: samples / seconds for name, (samples, seconds) in totals.items()}
         for name, rate in rates.items():
             print(f"{name:>9}: {rate:.2f} samples/s over {args.repeats} rounds")

@@ -128,7 +128,8 @@ def test_logit_blocks_equal_the_full_forward_pass(tiny_models):
     assert [b.start for b in blocks] == list(range(4, len(ids), 5))
     assert all(b.base.shape == (min(5, len(ids) - b.start), rast.shared_vocab_size) for b in blocks)
     full = {role: AutoModelForCausalLM.from_pretrained(tiny_models[role], dtype=torch.float32)(
-        torch.tensor([ids])).logits[0, 4:, :rast.shared_vocab_size].detach() for role in ("base", "positive", "negative")}
+        torch.tensor([ids])).logits[0, 4:, :rast.shared_vocab_size].detach()
+        for role in ("base", "positive", "negative")}
     torch.testing.assert_close(torch.cat([b.base for b in blocks]), full["base"], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(torch.cat([b.deltas[0] for b in blocks]), full["positive"] - full["negative"],
                                rtol=1e-5, atol=1e-5)

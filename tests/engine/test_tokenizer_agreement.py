@@ -62,7 +62,8 @@ def test_one_id_naming_two_different_added_tokens_is_refused(tiny_models, tmp_pa
     positive = _copy(tiny_models, "positive", tmp_path, "positive-with-b")
     _add_tokens(base, ["<|a|>"])
     _add_tokens(positive, ["<|b|>"])
-    with pytest.raises(RastConfigError, match=r"1 ids name different tokens, e.g. id 512 is '<\|a\|>' against '<\|b\|>'"):
+    with pytest.raises(RastConfigError,
+                       match=r"1 ids name different tokens, e.g. id 512 is '<\|a\|>' against '<\|b\|>'"):
         check_tokenizers_agree(str(base), [str(positive), tiny_models["negative"]])
 
 

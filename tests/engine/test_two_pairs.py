@@ -30,7 +30,8 @@ def engine(tiny_models, pairs):
 def test_greedy_equals_reference(engine, tiny_models, pairs, prompt_ids, alpha):
     alphas = [alpha, 1.0 - alpha / 2]  # each pair its own weight
     engine.collective_rpc("rast_set_alphas", args=(alphas,))
-    reference = ReferenceRast(tiny_models["base"], [ModelPair(p.positive, p.negative, a) for p, a in zip(pairs, alphas)])
+    reference = ReferenceRast(tiny_models["base"],
+                              [ModelPair(p.positive, p.negative, a) for p, a in zip(pairs, alphas)])
     assert greedy_tokens(engine, prompt_ids) == reference.generate(prompt_ids, NEW_TOKENS)
 
 

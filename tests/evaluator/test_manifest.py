@@ -10,7 +10,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "simplerl_math_eval"
 
 def write_results(directory: Path, outputs: list[str]) -> None:
     directory.mkdir(parents=True)
-    rows = [{"idx": i, "question": f"q{i}", "model_output": output, "answer": str(i)} for i, output in enumerate(outputs)]
+    rows = [{"idx": i, "question": f"q{i}", "model_output": output, "answer": str(i)}
+            for i, output in enumerate(outputs)]
     (directory / "prediction-0.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 

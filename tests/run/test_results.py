@@ -112,7 +112,8 @@ def test_a_directory_lock_is_exclusive_across_processes_and_released_by_death(tm
     directory = tmp_path / "demo" / "setting"
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
                                "from rast.results import DirectoryLock\n"
-                               f"lock = DirectoryLock(Path({str(directory)!r}))\nlock.acquire()\nprint('held', flush=True)\n"
+                               f"lock = DirectoryLock(Path({str(directory)!r}))\nlock.acquire()\n"
+                               "print('held', flush=True)\n"
                                "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -196,8 +196,8 @@ def test_a_stop_string_ends_each_sample_where_it_first_occurs(demo_sweep, tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     stopped = 0
     for run in range(2):
-        for expected, row in zip(reference[run], read_lines(tmp_path / "demo" / DEMO_DIRS[1] / f"prediction-{run}.jsonl"),
-                                 strict=True):
+        written = read_lines(tmp_path / "demo" / DEMO_DIRS[1] / f"prediction-{run}.jsonl")
+        for expected, row in zip(reference[run], written, strict=True):
             cut = expected["model_output"].find(stop)
             if cut < 0:
                 assert row["model_output"] == expected["model_output"]

@@ -78,7 +78,8 @@ class Server:
         except urllib.error.HTTPError as error:
             raise AssertionError(self.fail_message(f"POST {path} -> {error.code}: {error.read()[:2000]!r}")) from None
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = SHUTDOWN_TIMEOUT_S) -> tuple[int | None, float, list[int]]:
+    def stop(self, sig: int = signal.SIGTERM,
+             timeout: float = SHUTDOWN_TIMEOUT_S) -> tuple[int | None, float, list[int]]:
         """Signal the server; return (exit code or None on timeout, seconds, pids of its children still alive)."""
         import psutil
 

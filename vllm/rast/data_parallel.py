@@ -1,4 +1,4 @@
-"""Data-parallel runs on Ray: N engine replicas (Ray actors, each with its own tensor-parallel group) share the problems.
+"""Data-parallel runs on Ray: N engine replicas (Ray actors, each its own tensor-parallel group) share the problems.
 
 The problems still to do are cut into N contiguous shards. Replica r writes its shard's samples to
 ``{results}/.shards/{start}-{stop}/prediction-{i}.jsonl`` with the same streaming, resumable loop as a single engine
@@ -81,7 +81,8 @@ class Replica:
     def ready(self) -> None:
         """Returns once the engine has started (Ray runs ``__init__`` first)."""
 
-    def generate(self, jobs: Sequence[tuple[list[float], list, PredictionFiles, dict]], generate_into: Callable) -> None:
+    def generate(self, jobs: Sequence[tuple[list[float], list, PredictionFiles, dict]],
+                 generate_into: Callable) -> None:
         """Each job: the alphas, the problems of this replica's shard, its shard files and the settings."""
         for alphas, problems, files, settings in jobs:
             if alphas:

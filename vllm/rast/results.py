@@ -118,7 +118,7 @@ class DirectoryLock:
                 raise ResultsInUse(f"{self.directory} is being written by another run ({holder}): wait for it to end, "
                                    "or choose another --output_dir") from None
             if self.path.exists() and os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino:
-                self.handle = handle  # still the live lock file (a releasing holder may have unlinked the one we opened)
+                self.handle = handle  # still the live lock file (a releasing holder may unlink the one we opened)
             else:
                 handle.close()
         self.handle.seek(0)

@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="rast serve", unknown_hint="vLLM's own flags go after `--`",
         description="Serve RAST (base + sum_i alpha_i * (positive_i - negative_i)) through vLLM's OpenAI-compatible "
-                    "server. Anything after `--` goes to vLLM unchanged (e.g. -- --dtype float32 --max-model-len 4096).",
+                    "server. Anything after `--` goes to vLLM unchanged "
+                    "(e.g. -- --dtype float32 --max-model-len 4096).",
     )
     parser.add_argument("--base", required=True, help="base model: checkpoint directory or hub id")
     for index in range(MAX_PAIRS):
@@ -48,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--positive{suffix}", help=f"{label}: the RL-tuned small model")
         parser.add_argument(f"--negative{suffix}", help=f"{label}: the same small model before RL")
         parser.add_argument(f"--alpha{suffix}", type=str, default=None,
-                            help="weight of pair 0 (default 1.0)" if not index else f"weight of pair {index} (default: --alpha)")
+                            help="weight of pair 0 (default 1.0)" if not index
+                            else f"weight of pair {index} (default: --alpha)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--dry-run", action="store_true", help="validate and print the vLLM command, start nothing")

@@ -379,7 +379,8 @@ def paper_table(base: Path, small_rl: Path, rast: Sequence[Path], rl_base: Path 
     gain = rows[-1][1]["accuracy"] - base_accuracy if rl_base is not None else 0.0
     lines = [f"{'':22}{'accuracy':>9}{f'maj@{k}':>8}{f'pass@{k}':>8}{'step-by-step':>14}{'RR':>8}"]
     for label, m in rows:
-        recovery = f"{100 * (m['accuracy'] - base_accuracy) / gain:.0f}%" if label.startswith("RAST") and gain > 0 else ""
+        recovers = label.startswith("RAST") and gain > 0
+        recovery = f"{100 * (m['accuracy'] - base_accuracy) / gain:.0f}%" if recovers else ""
         lines.append(f"{label:22}{100 * m['accuracy']:9.1f}{100 * m['maj@k']:8.1f}{100 * m['pass@k']:8.1f}"
                      f"{100 * m['step_share']:13.0f}%{recovery:>8}")
     headline = next((m for label, m in rows[2:2 + len(rast)] if label == f"RAST alpha {headline_alpha:g}"), None)

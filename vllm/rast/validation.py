@@ -16,10 +16,12 @@ def check_model_exists(model: str) -> None:
     path = Path(model).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise RastConfigError(f"model directory {model} has no config.json: point to a Hugging Face checkpoint folder")
+            raise RastConfigError(f"model directory {model} has no config.json: point to a Hugging Face checkpoint "
+                                  "folder")
         return
     if path.exists() or model.startswith(("/", "./", "../", "~")) or model.count("/") > 1:
-        raise RastConfigError(f"model path {model} does not exist: give a checkpoint directory or a hub id like Qwen/Qwen2.5-1.5B")
+        raise RastConfigError(f"model path {model} does not exist: give a checkpoint directory or a hub id like "
+                              "Qwen/Qwen2.5-1.5B")
     try:
         load_config(model)
     except Exception as error:  # noqa: BLE001 - any failure means the hub id is unusable here
@@ -66,9 +68,9 @@ def check_tokenizers_agree(base: str, others: list[str]) -> None:
                                   "RAST needs models that share one tokenizer")
         only_base, only_other = reference.keys() - vocab.keys(), vocab.keys() - reference.keys()
         if only_base or only_other:
-            logger.warning("tokenizer of %s lacks %d of the base's tokens (e.g. %s) and adds %d (e.g. %s); they agree on "
-                        "every token both have", other, len(only_base), _examples(only_base, reference),
-                        len(only_other), _examples(only_other, vocab))
+            logger.warning("tokenizer of %s lacks %d of the base's tokens (e.g. %s) and adds %d (e.g. %s); they "
+                           "agree on every token both have", other, len(only_base), _examples(only_base, reference),
+                           len(only_other), _examples(only_other, vocab))
 
 
 def vocab_disagreement(base: dict[str, int], other: dict[str, int]) -> str | None:

@@ -125,7 +125,8 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
     stop = default_stops(args.prompt_template) if args.stop is None else args.stop
     settings = {"num_problems": len(problems), "temperature": args.decoding_temperature, "top_p": args.top_p,
                 "max_tokens": args.max_tokens, "seed": args.seed, "num_runs": args.num_runs,
-                "prompt_template": args.prompt_template, "stop": stop, "stop_token_ids": stop_token_ids(args.base_model),
+                "prompt_template": args.prompt_template, "stop": stop,
+                "stop_token_ids": stop_token_ids(args.base_model),
                 "dtype": args.dtype, "max_model_len": args.max_model_len}
     check_sampling(problems[0], settings, sampling_params)
     if args.data_parallel_size > 1:
