@@ -6,11 +6,14 @@ plus the plotted numbers as CSV and JSON into --out_dir:
     python analysis/plot_results.py passk   --res_dirs base/ rl/ rast_alpha_1.0/ --labels base RL RAST --out_dir out/
     python analysis/plot_results.py sweep   --sweep_dir results/math500 --out_dir out/
     python analysis/plot_results.py lengths --res_dirs base/ rast/ --out_dir out/ [--tokenizer MODEL]
+    python analysis/plot_results.py recovery --res_dirs rast_14b/ rast_7b/ --out_dir out/   # graded with
+        math_eval_pred.py --base_dir --rl_dir: accuracy of base, RAST, RL and the recovery rate per setting
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,19 +114,55 @@ def plot_lengths(rows: Sequence[dict], path: Path) -> None:
     save_figure(fig, path)
 
 
+def recovery_table(res_dirs: Sequence[Path], labels: Sequence[str]) -> list[dict]:
+    """One row per setting: average accuracy of base, RAST and RL, and the recovery rate (None where undefined),
+    from the metrics.json that math_eval_pred.py --base_dir --rl_dir wrote."""
+    rows = []
+    for res_dir, label in zip(res_dirs, labels):
+        path = Path(res_dir) / "metrics.json"
+        metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        if "recovery_rate" not in metrics:
+            raise SystemExit(f"{path}: no recovery_rate; grade it with math_eval_pred.py --base_dir DIR --rl_dir DIR")
+        rates = metrics["recovery_rate"]
+        accuracy = {role: json.loads((Path(rates[f"{role}_dir"]) / "metrics.json").read_text())["average"]
+                    for role in ("base", "rl")}
+        rows.append({"setting": label, "benchmark": metrics["data_name"], "base": accuracy["base"],
+                     "rast": metrics["average"], "rl": accuracy["rl"], "recovery_rate": rates["average"]})
+    return rows
+
+
+def plot_recovery(rows: Sequence[dict], path: Path) -> None:
+    fig, (acc, rr) = plt.subplots(1, 2, figsize=(11, 4.5))
+    x = np.arange(len(rows))
+    for i, (key, name) in enumerate((("base", "base"), ("rast", "RAST"), ("rl", "RL-tuned"))):
+        acc.bar(x + (i - 1) * 0.27, [100 * row[key] for row in rows], 0.27, label=name)
+    rates = [row["recovery_rate"] for row in rows]
+    rr.bar(x, [100 * r if r is not None else 0 for r in rates], 0.6, color="tab:green")
+    for xi, rate in zip(x, rates):
+        rr.annotate("n/a" if rate is None else f"{100 * rate:.1f}%", (xi, 100 * (rate or 0)), ha="center", va="bottom")
+    rr.axhline(100, color="grey", lw=0.8, ls="--")
+    for ax, ylabel in ((acc, "average accuracy (%)"), (rr, "recovery rate (%)")):
+        ax.set_xticks(x, [f"{row['setting']}\n{row['benchmark']}" for row in rows])
+        ax.set_ylabel(ylabel)
+    acc.legend()
+    rr.set_title("(RAST - base) / (RL - base)")
+    save_figure(fig, path)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     passk = commands.add_parser("passk", help="pass@k curves, k = 1..n, of several graded results directories")
     lengths = commands.add_parser("lengths", help="mean output length (tokens) per results directory")
-    for sub in (passk, lengths):
+    recovery = commands.add_parser("recovery", help="accuracy (base, RAST, RL) and recovery rate per setting")
+    for sub in (passk, lengths, recovery):
         sub.add_argument("--res_dirs", type=Path, nargs="+", required=True, help="results directories")
         sub.add_argument("--labels", nargs="+", help="legend label per directory (default: directory names)")
     lengths.add_argument("--tokenizer", help="tokenizer for result lines without num_tokens")
     sweep = commands.add_parser("sweep", help="accuracy against alpha and against temperature")
     sweep.add_argument("--sweep_dir", type=Path, required=True,
                        help="folder holding graded RAST results directories (run.py's, with run_config.json)")
-    for sub in (passk, lengths, sweep):
+    for sub in (passk, lengths, sweep, recovery):
         sub.add_argument("--out_dir", type=Path, required=True, help="where the PNG, CSV and JSON go")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -137,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         plot_sweep(rows, "alpha", "temperature", args.out_dir / "accuracy_vs_alpha.png")
         plot_sweep(rows, "temperature", "alpha", args.out_dir / "accuracy_vs_temperature.png")
         name = "sweep"
+    elif args.command == "recovery":
+        rows = recovery_table(args.res_dirs, _labels(args.res_dirs, args.labels))
+        plot_recovery(rows, args.out_dir / "recovery.png")
+        name = "recovery"
     else:
         rows = length_table(args.res_dirs, _labels(args.res_dirs, args.labels), args.tokenizer)
         plot_lengths(rows, args.out_dir / "lengths.png")

@@ -18,6 +18,7 @@ from simplerl_math_eval.metrics import (
     legacy_pass_at_k,
     majority_at_k,
     pass_at_k_curve,
+    recovery_rate,
 )
 from simplerl_math_eval.normalize import compact
 from simplerl_math_eval.original import original_extract
@@ -87,6 +88,19 @@ def _benchmark_records(runs: list[list[dict]], data_name: str, data_dir: str | N
     if has_answers and not (data_dir or os.environ.get(DATA_DIR_ENV)):
         return None
     return load_benchmark(data_name, data_dir)
+
+
+def check_benchmark(res_dir: Path, data_name: str, flag: str) -> None:
+    """A results directory whose ``run_config.json`` names another benchmark is an error naming ``flag``."""
+    from rast_benchmarks import canonical_name
+
+    path = res_dir / "run_config.json"
+    if not path.is_file():
+        return  # no config: the line count check in select_problems still applies
+    dataset = json.loads(path.read_text(encoding="utf-8")).get("settings", {}).get("dataset")
+    if dataset and canonical_name(dataset) != data_name:
+        raise ValueError(f"{flag} {res_dir}: holds {dataset} results (run_config.json) but it is used for "
+                         f"{data_name}; give one directory per benchmark, in --data_names order")
 
 
 def select_problems(
@@ -190,6 +204,30 @@ def compute_metrics(
             for k in ks
         }
     return metrics
+
+
+def recovery_rates(rast: dict, base: dict, rl: dict) -> dict:
+    """Recovery rate per metric (average, and each k of pass@k and maj@k both results hold); None where undefined."""
+    rates: dict = {"average": recovery_rate(rast["average"], base["average"], rl["average"])}
+    for key in ("pass@k", "maj@k"):
+        ks = [k for k in rast.get(key, {}) if k in base.get(key, {}) and k in rl.get(key, {})]
+        if ks:
+            rates[key] = {k: recovery_rate(rast[key][k], base[key][k], rl[key][k]) for k in ks}
+    return rates
+
+
+def mean_rates(rates: list[dict]) -> dict:
+    """The mean of several ``recovery_rates`` per metric, over those where it is defined (None if none is)."""
+
+    def mean(values: list[float | None]) -> float | None:
+        defined = [v for v in values if v is not None]
+        return sum(defined) / len(defined) if defined else None
+
+    out: dict = {"average": mean([r["average"] for r in rates])}
+    for key in ("pass@k", "maj@k"):
+        if all(key in r for r in rates):
+            out[key] = {k: mean([r[key].get(k) for r in rates]) for k in rates[0][key]}
+    return out
 
 
 def grader_disagreements(ours: Graded, original: Graded) -> list[dict]:

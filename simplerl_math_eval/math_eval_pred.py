@@ -6,6 +6,7 @@ Run from inside simplerl_math_eval/, e.g.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -18,11 +19,14 @@ from tqdm import tqdm
 
 from simplerl_math_eval import original
 from simplerl_math_eval.evaluate import (
+    check_benchmark,
     compute_metrics,
     extraction_disagreements,
     grade_runs,
     grader_disagreements,
+    mean_rates,
     read_runs,
+    recovery_rates,
     select_problems,
     write_jsonl,
     write_outputs,
@@ -42,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="one or more results directories holding prediction-{i}.jsonl (one table row each)")
     parser.add_argument("--manifest", help="also the results directories listed in this file, one per line "
                                            "(as run.py --manifest writes them)")
+    parser.add_argument("--base_dir", nargs="+", default=[],
+                        help="the base model alone, one results directory per benchmark (in --data_names order): "
+                             "with --rl_dir, prints the recovery rate (RAST - base) / (RL - base) of every --res_dir")
+    parser.add_argument("--rl_dir", nargs="+", default=[],
+                        help="the RL-tuned large model, one results directory per benchmark (in --data_names order)")
     parser.add_argument("--k", type=int, required=True, help="number of runs: prediction-0 .. prediction-{k-1}")
     parser.add_argument("--num_questions", type=int, default=None,
                         help="evaluate only the first N problems (files must hold N lines or the full benchmark)")
@@ -110,6 +119,32 @@ def format_answers(res_dir: str, graded) -> str:
     return "\n".join(lines)
 
 
+def format_rates(rows: list[tuple[str, dict]], ks: list[int], mode: str) -> str:
+    """The recovery rate table: one row per results directory (n/a where RL = base)."""
+    key, name = ("maj@k", "maj") if mode == "majority" else ("pass@k", "pass")
+    header = ["recovery rate", "average"] + [f"{name}@{k}" for k in ks]
+
+    def cell(value: float | None) -> str:
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+
+    lines = [[label, cell(r["average"])] + [cell(r.get(key, {}).get(str(k))) for k in ks] for label, r in rows]
+    widths = [max(len(row[i]) for row in [header] + lines) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                     for row in [header] + lines)
+
+
+def _references(args: argparse.Namespace, names: list[str]) -> dict[str, dict[str, str]]:
+    """benchmark -> {"base": dir, "rl": dir} from --base_dir / --rl_dir (one each per benchmark)."""
+    if not (args.base_dir or args.rl_dir):
+        return {}
+    benchmarks = list(dict.fromkeys(names))
+    for flag, dirs in (("--base_dir", args.base_dir), ("--rl_dir", args.rl_dir)):
+        if len(dirs) != len(benchmarks):
+            raise ValueError(f"{flag} has {len(dirs)} directories for {len(benchmarks)} benchmarks "
+                             f"({', '.join(benchmarks)}); give one per benchmark, in --data_names order")
+    return {b: {"base": base, "rl": rl} for b, base, rl in zip(benchmarks, args.base_dir, args.rl_dir)}
+
+
 def run(args: argparse.Namespace) -> str:
     """Evaluate every results directory; write their outputs and return the table."""
     from rast_benchmarks import canonical_name
@@ -121,11 +156,18 @@ def run(args: argparse.Namespace) -> str:
         raise ValueError("--k and --num_questions must be positive")
     names = names * len(args.res_dir) if len(names) == 1 else names
     ks = table_ks(args.k)
+    references = _references(args, names)
+    reference_dirs = [(d, b, f"--{role}_dir") for b, dirs in references.items() for role, d in dirs.items()]
     prepared = []
-    for res_dir, name in zip(args.res_dir, names):  # check every input before the slow part
-        runs = read_runs(Path(res_dir), args.k)
+    for res_dir, name, flag in [(d, n, "--res_dir") for d, n in zip(args.res_dir, names)] + reference_dirs:
+        # check every input before the slow part
+        try:
+            check_benchmark(Path(res_dir), name, flag)
+            runs = read_runs(Path(res_dir), args.k)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(f"{flag} {error}") from None
         prepared.append((res_dir, name, *select_problems(Path(res_dir), runs, name, args.num_questions, args.data_dir)))
-    rows, shown, notes = [], [], []
+    rows, shown, notes, by_dir = [], [], [], {}
     with_majority = args.evaluation_mode == "majority"
     with (Grader(args.timeout, args.workers) as grader,
           Grader(original.TIMEOUT, args.workers, compare=original.original_equal, fast=None) as original_grader):
@@ -135,6 +177,7 @@ def run(args: argparse.Namespace) -> str:
             metrics = compute_metrics(graded, ks, grader, with_majority, args.legacy_pass_at_k, args.seed)
             metrics["res_dir"] = res_dir
             rows.append((res_dir, metrics))
+            by_dir[res_dir] = metrics
             if args.grader == "original":
                 with tqdm(total=len(golds) * args.k, desc=f"original rules {res_dir}", unit="sample") as bar:
                     theirs = grade_runs(runs, name, golds, original_grader, bar.update,
@@ -156,7 +199,29 @@ def run(args: argparse.Namespace) -> str:
                 notes.append(f"{res_dir}: extractions (ours, original, math-verify) differ on {len(differ)} of "
                              f"{graded.correct.size} samples, listed in {Path(res_dir) / EXTRACTION_DISAGREEMENTS}")
     table = format_table(rows, ks, args.evaluation_mode, args.legacy_pass_at_k)
-    return "\n\n".join([*shown, table, *(["\n".join(notes)] if notes else [])])
+    blocks = [*shown, table]
+    if references:
+        blocks.append(_recovery(args.res_dir, names, references, by_dir, ks, args.evaluation_mode))
+    return "\n\n".join(blocks + (["\n".join(notes)] if notes else []))
+
+
+def _recovery(res_dirs: list[str], names: list[str], references: dict[str, dict[str, str]], by_dir: dict[str, dict],
+              ks: list[int], mode: str) -> str:
+    """Recovery rates of each RAST directory (written into its metrics.json) and their mean over benchmarks."""
+    rows = []
+    for res_dir, name in zip(res_dirs, names):
+        base, rl = references[name]["base"], references[name]["rl"]
+        rates = recovery_rates(by_dir[res_dir], by_dir[base], by_dir[rl])
+        by_dir[res_dir]["recovery_rate"] = {"base_dir": base, "rl_dir": rl, **rates}
+        rows.append((f"{res_dir} ({name})", rates))
+    if len(rows) > 1:
+        mean = mean_rates([rates for _, rates in rows])
+        rows.append(("mean over benchmarks", mean))
+        for res_dir in res_dirs:
+            by_dir[res_dir]["recovery_rate_mean"] = {"res_dirs": res_dirs, **mean}
+    for res_dir in res_dirs:
+        (Path(res_dir) / "metrics.json").write_text(json.dumps(by_dir[res_dir], indent=2) + "\n", encoding="utf-8")
+    return format_rates(rows, ks, mode)
 
 
 def main(argv: list[str] | None = None) -> int:

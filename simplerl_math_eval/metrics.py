@@ -86,3 +86,9 @@ def majority_at_k(labels: Sequence[int], correct: Sequence[bool], k: int, seed: 
     cluster_correct = np.zeros(labels_arr.max() + 1, dtype=bool)
     cluster_correct[labels_arr[correct_arr]] = True
     return float(cluster_correct[winner].mean())
+
+
+def recovery_rate(rast: float, base: float, rl: float) -> float | None:
+    """The paper's recovery rate (RAST - base) / (RL-tuned - base): the share of RL training's gain that RAST
+    recovers; None (undefined) when the RL-tuned model scores the same as the base."""
+    return None if rl == base else (rast - base) / (rl - base)

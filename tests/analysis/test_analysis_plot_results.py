@@ -83,3 +83,29 @@ def test_missing_verdicts_is_a_clear_error(tmp_path):
     res = write_results(tmp_path / "ungraded", [["a"]])
     with pytest.raises(FileNotFoundError, match="grade the directory first"):
         plot_results.main(["passk", "--res_dirs", str(res), "--out_dir", str(tmp_path / "out")])
+
+
+def test_recovery_plot_from_graded_metrics(tmp_path):
+    # the paper's MATH500 row: base 68.6, RAST 80.7, SimpleRL-32B 81.3 -> RR (80.7 - 68.6) / (81.3 - 68.6) = 95.3%
+    dirs = {}
+    for role, average in (("base", 0.686), ("rl", 0.813), ("rast", 0.807), ("rast_flat", 0.7)):
+        dirs[role] = tmp_path / role
+        dirs[role].mkdir()
+        metrics = {"data_name": "math500", "average": average}
+        if role.startswith("rast"):
+            rate = None if role == "rast_flat" else (average - 0.686) / (0.813 - 0.686)
+            rl = dirs["base"] if role == "rast_flat" else dirs["rl"]
+            metrics["recovery_rate"] = {"base_dir": str(dirs["base"]), "rl_dir": str(rl), "average": rate}
+        (dirs[role] / "metrics.json").write_text(json.dumps(metrics))
+    out = tmp_path / "out"
+    plot_results.main(["recovery", "--res_dirs", str(dirs["rast"]), str(dirs["rast_flat"]),
+                       "--labels", "32B+14B", "flat", "--out_dir", str(out)])
+    rows = json.loads((out / "recovery.json").read_text())
+    assert rows[0]["recovery_rate"] == pytest.approx(0.9528, abs=1e-4)
+    assert (rows[0]["base"], rows[0]["rast"], rows[0]["rl"]) == (0.686, 0.807, 0.813)
+    assert rows[1]["recovery_rate"] is None
+    with (out / "recovery.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == 2
+    assert is_png(out / "recovery.png")
+    with pytest.raises(SystemExit, match="recovery_rate"):
+        plot_results.main(["recovery", "--res_dirs", str(dirs["base"]), "--out_dir", str(out)])

@@ -207,3 +207,82 @@ def test_show_answers_writes_extraction_disagreements(setup):
     # "we get 1,200 in total": ours keeps the number as written, the original drops commas
     assert by_sample[(2, 1)]["ours"] == "1,200" and by_sample[(2, 1)]["original"] == "1200"
     assert (0, 2) not in by_sample  # \boxed{4.0}: all three read 4.0
+
+
+def write_setting(res_dir: Path, correct: list[list[bool]], dataset: str | None = None) -> Path:
+    """A results directory over RECORDS (golds 4, 0.5, 1200): correct[problem][run] picks a right or wrong box."""
+    golds, wrong = ["4", "0.5", "1200"], ["5", "2", "13"]
+    for run in range(len(correct[0])):
+        write_jsonl(res_dir / f"prediction-{run}.jsonl",
+                    [{"idx": j, "model_output": f"\\boxed{{{(golds if c[run] else wrong)[j]}}}"}
+                     for j, c in enumerate(correct)])
+    if dataset:
+        (res_dir / "run_config.json").write_text(json.dumps({"settings": {"dataset": dataset}}))
+    return res_dir
+
+
+BASE = [[True, True], [False, False], [False, False]]  # average 2/6, pass@2 1/3
+RL = [[True, True], [True, True], [True, False]]  # average 5/6, pass@2 1
+RAST = [[True, True], [True, False], [True, False]]  # average 4/6, pass@2 1
+
+
+def test_recovery_rate_by_hand(setup, tmp_path):
+    data_dir, _ = setup
+    base, rl = write_setting(tmp_path / "base", BASE, "gsm8k"), write_setting(tmp_path / "rl", RL)
+    rast = write_setting(tmp_path / "rast", RAST)
+    result = run_cli("--data_names", "gsm8k", "--k", "2", "--data_dir", str(data_dir), "--res_dir", str(rast),
+                     "--base_dir", str(base), "--rl_dir", str(rl))
+    assert result.returncode == 0, result.stderr
+    rates = json.loads((rast / "metrics.json").read_text())["recovery_rate"]
+    # (4/6 - 2/6) / (5/6 - 2/6) = 2/3 for the average and pass@1; pass@2: (1 - 1/3) / (1 - 1/3) = 1
+    assert rates["average"] == pytest.approx(2 / 3) and rates["pass@k"]["1"] == pytest.approx(2 / 3)
+    assert rates["pass@k"]["2"] == pytest.approx(1.0)
+    assert rates["base_dir"] == str(base) and rates["rl_dir"] == str(rl)
+    line = next(l for l in result.stdout.splitlines() if l.startswith(f"{rast} (gsm8k)"))
+    assert line.split()[2:] == ["66.7%", "66.7%", "100.0%"]
+
+
+def test_recovery_rate_undefined_when_rl_equals_base(setup, tmp_path):
+    data_dir, _ = setup
+    base, rl = write_setting(tmp_path / "base", BASE), write_setting(tmp_path / "rl", BASE)
+    rast = write_setting(tmp_path / "rast", RAST)
+    result = run_cli("--data_names", "gsm8k", "--k", "2", "--data_dir", str(data_dir), "--res_dir", str(rast),
+                     "--base_dir", str(base), "--rl_dir", str(rl))
+    assert result.returncode == 0, result.stderr
+    rates = json.loads((rast / "metrics.json").read_text())["recovery_rate"]
+    assert rates["average"] is None and rates["pass@k"] == {"1": None, "2": None}
+    assert next(l for l in result.stdout.splitlines() if l.startswith(f"{rast} (gsm8k)")).split()[2:] == ["n/a"] * 3
+
+
+def test_recovery_rate_mean_over_benchmarks(setup, tmp_path):
+    data_dir, _ = setup
+    write_jsonl(data_dir / "amc23" / "test.jsonl", [{"question": "?", "answer": a} for a in ("4", "0.5", "1200")])
+    dirs = {}
+    for bench in ("gsm8k", "amc23"):
+        for role, table in (("base", BASE), ("rl", RL), ("rast", RAST if bench == "gsm8k" else RL)):
+            dirs[bench, role] = str(write_setting(tmp_path / bench / role, table))
+    result = run_cli("--data_names", "gsm8k,amc23", "--k", "2", "--data_dir", str(data_dir),
+                     "--res_dir", dirs["gsm8k", "rast"], dirs["amc23", "rast"],
+                     "--base_dir", dirs["gsm8k", "base"], dirs["amc23", "base"],
+                     "--rl_dir", dirs["gsm8k", "rl"], dirs["amc23", "rl"])
+    assert result.returncode == 0, result.stderr
+    mean = json.loads(Path(dirs["amc23", "rast"], "metrics.json").read_text())["recovery_rate_mean"]
+    assert mean["average"] == pytest.approx((2 / 3 + 1) / 2)  # gsm8k 2/3, amc23 1 (RAST = RL)
+    assert "mean over benchmarks" in result.stdout
+
+
+def test_recovery_rate_directory_errors(setup, tmp_path):
+    data_dir, _ = setup
+    rast, rl = write_setting(tmp_path / "rast", RAST), write_setting(tmp_path / "rl", RL)
+    common = ["--data_names", "gsm8k", "--k", "2", "--data_dir", str(data_dir), "--res_dir", str(rast)]
+    missing = run_cli(*common, "--base_dir", str(tmp_path / "nope"), "--rl_dir", str(rl))
+    assert_one_line_error(missing, "--base_dir", "nope", "does not exist")
+    other = write_setting(tmp_path / "math_base", BASE, "math500")
+    wrong_benchmark = run_cli(*common, "--base_dir", str(other), "--rl_dir", str(rl))
+    assert_one_line_error(wrong_benchmark, "--base_dir", "math500", "gsm8k")
+    write_jsonl(tmp_path / "short" / "prediction-0.jsonl", [{"model_output": "1"}])
+    write_jsonl(tmp_path / "short" / "prediction-1.jsonl", [{"model_output": "1"}])
+    short = run_cli(*common, "--base_dir", str(tmp_path / "short"), "--rl_dir", str(rl))
+    assert_one_line_error(short, "short", "1 lines", "gsm8k")
+    unpaired = run_cli(*common, "--base_dir", str(rast))
+    assert_one_line_error(unpaired, "--rl_dir has 0 directories for 1 benchmarks")

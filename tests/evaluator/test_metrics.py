@@ -105,3 +105,12 @@ def test_majority_sampled_for_many_subsets_is_seeded():
     first = majority_at_k(labels, correct, 16, seed=1)
     assert first == majority_at_k(labels, correct, 16, seed=1)
     assert 0.0 <= first <= 1.0
+
+
+def test_recovery_rate_paper_example_and_undefined():
+    from simplerl_math_eval.metrics import recovery_rate
+
+    # Qwen2.5-32B + the 14B delta on MATH500: base 68.6, RAST 80.7, SimpleRL-32B 81.3 -> 95.3%
+    assert round(100 * recovery_rate(80.7, 68.6, 81.3), 1) == 95.3
+    assert recovery_rate(0.5, 0.25, 0.75) == 0.5
+    assert recovery_rate(0.9, 0.6, 0.6) is None
