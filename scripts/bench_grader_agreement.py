@@ -15,7 +15,6 @@ gives the recorded verdict:
 import argparse
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from math_verify import parse, verify
@@ -61,7 +60,8 @@ def main() -> None:
     parser.add_argument("--cases", default=str(DEFAULT_CASES))
     parser.add_argument("--data_name", default="math500", help="data name passed to extract_answer")
     args = parser.parse_args()
-    load = lambda name: [json.loads(line) for line in (Path(args.cases) / name).read_text().splitlines() if line]
+    def load(name: str) -> list[dict]:
+        return [json.loads(line) for line in (Path(args.cases) / name).read_text().splitlines() if line]
     pairs, responses = load("pairs.jsonl"), load("responses.jsonl")
     extracted = [extract_answer(r["response"], args.data_name) for r in responses]
 
@@ -71,7 +71,8 @@ def main() -> None:
     with Grader() as ours, Grader(timeout=3.0, compare=original_equal, fast=None) as original:
         pair_items = [(r["prediction"], r["gold"]) for r in pairs]
         response_items = [(a, r["gold"]) for a, r in zip(extracted, responses)]
-        mv_pairs: Callable[[dict], bool] = lambda r: math_verify_equal(f"${r['prediction']}$", r["gold"])
+        def mv_pairs(r: dict) -> bool:
+            return math_verify_equal(f"${r['prediction']}$", r["gold"])
         report("answer pairs", pairs, {
             "ours": graded(ours, pair_items),
             "original": graded(original, pair_items),

@@ -33,7 +33,8 @@ def equivalent_form(gold: str, rng: random.Random) -> str:
         forms += [f"x = {gold}", f"{gold}.0", f"{gold} \\text{{ units}}", f"{int(gold):,}"]
     if m := _SIMPLE_FRAC.match(gold):
         value = Fraction(int(m.group(2)), int(m.group(3))) * (-1 if m.group(1) else 1)
-        forms += [f"{value.numerator}/{value.denominator}", f"{float(value):.6f}", f"{m.group(1)}\\tfrac{{{m.group(2)}}}{{{m.group(3)}}}"]
+        forms += [f"{value.numerator}/{value.denominator}", f"{float(value):.6f}",
+                  f"{m.group(1)}\\tfrac{{{m.group(2)}}}{{{m.group(3)}}}"]
     items = gold.split(",")
     if len(items) > 1 and "(" not in gold and "[" not in gold:
         shuffled = items[:]

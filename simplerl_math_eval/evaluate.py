@@ -200,7 +200,7 @@ def compute_metrics(
     if with_majority:
         labels = majority_labels(graded, grader)
         metrics["maj@k"] = {
-            str(k): float(np.mean([majority_at_k(l, c, k, seed) for l, c in zip(labels, graded.correct)]))
+            str(k): float(np.mean([majority_at_k(label, c, k, seed) for label, c in zip(labels, graded.correct)]))
             for k in ks
         }
     return metrics

@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> str:
 
     names = [canonical_name(n.strip()) for n in args.data_names.split(",")]
     if len(names) not in (1, len(args.res_dir)):
-        raise ValueError(f"--data_names has {len(names)} names for {len(args.res_dir)} --res_dir; give 1 or one per dir")
+        raise ValueError(f"--data_names has {len(names)} names for {len(args.res_dir)} --res_dir; "
+                         "give 1 or one per dir")
     if args.k < 1 or (args.num_questions is not None and args.num_questions < 1):
         raise ValueError("--k and --num_questions must be positive")
     names = names * len(args.res_dir) if len(names) == 1 else names

@@ -7,7 +7,6 @@ passing must be removed from the list.
 import json
 from pathlib import Path
 
-import pytest
 
 from simplerl_math_eval.parser import extract_answer
 

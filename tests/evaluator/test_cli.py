@@ -35,7 +35,8 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
     res_dir = tmp_path / "results"
     for run, outputs in enumerate(OUTPUTS):
         write_jsonl(res_dir / f"prediction-{run}.jsonl",
-                    [{"idx": j, "question": r["question"], "model_output": o} for j, (r, o) in enumerate(zip(RECORDS, outputs))])
+                    [{"idx": j, "question": r["question"], "model_output": o}
+                     for j, (r, o) in enumerate(zip(RECORDS, outputs))])
     return data_dir, res_dir
 
 
@@ -59,7 +60,7 @@ def test_pass_mode_table_metrics_and_verdicts(setup):
     assert metrics["pass@k"]["4"] == pytest.approx(1.0)
     assert metrics["average"] == pytest.approx(0.5)
     assert metrics["timeouts"] == 0
-    verdicts = [json.loads(l) for l in (res_dir / "verdicts.jsonl").read_text().splitlines()]
+    verdicts = [json.loads(line) for line in (res_dir / "verdicts.jsonl").read_text().splitlines()]
     assert len(verdicts) == 12
     assert verdicts[0] == {"idx": 0, "run": 0, "prediction": "4", "gold": "4", "correct": True, "timed_out": False}
 
@@ -138,7 +139,8 @@ def test_unknown_dataset(setup):
 
 def test_missing_results_directory(setup, tmp_path):
     data_dir, _ = setup
-    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(tmp_path / "nope"), "--data_dir", str(data_dir))
+    result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(tmp_path / "nope"),
+                     "--data_dir", str(data_dir))
     assert_one_line_error(result, "nope", "does not exist")
 
 
@@ -191,7 +193,7 @@ def test_original_grader_side_by_side_with_disagreements(setup):
     assert metrics["average"] == pytest.approx(6 / 12)
     assert metrics["original"]["average"] == pytest.approx(7 / 12)
     assert metrics["grader_disagreement"] == {"count": 1, "share": pytest.approx(1 / 12)}
-    rows = [json.loads(l) for l in (res_dir / "grader_disagreements.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (res_dir / "grader_disagreements.jsonl").read_text().splitlines()]
     assert rows == [{"idx": 2, "run": 2, "gold": "1200", "prediction": "12", "correct": False,
                      "original_prediction": "12", "original_correct": True}]
 
@@ -201,7 +203,7 @@ def test_show_answers_writes_extraction_disagreements(setup):
     result = run_cli("--data_names", "gsm8k", "--k", "4", "--res_dir", str(res_dir), "--data_dir", str(data_dir),
                      "--show_answers")
     assert result.returncode == 0, result.stderr
-    rows = [json.loads(l) for l in (res_dir / "extraction_disagreements.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (res_dir / "extraction_disagreements.jsonl").read_text().splitlines()]
     assert f"extractions (ours, original, math-verify) differ on {len(rows)} of 12 samples" in result.stdout
     by_sample = {(r["idx"], r["run"]): r for r in rows}
     # "we get 1,200 in total": ours keeps the number as written, the original drops commas
@@ -238,7 +240,7 @@ def test_recovery_rate_by_hand(setup, tmp_path):
     assert rates["average"] == pytest.approx(2 / 3) and rates["pass@k"]["1"] == pytest.approx(2 / 3)
     assert rates["pass@k"]["2"] == pytest.approx(1.0)
     assert rates["base_dir"] == str(base) and rates["rl_dir"] == str(rl)
-    line = next(l for l in result.stdout.splitlines() if l.startswith(f"{rast} (gsm8k)"))
+    line = next(line for line in result.stdout.splitlines() if line.startswith(f"{rast} (gsm8k)"))
     assert line.split()[2:] == ["66.7%", "66.7%", "100.0%"]
 
 
@@ -251,7 +253,8 @@ def test_recovery_rate_undefined_when_rl_equals_base(setup, tmp_path):
     assert result.returncode == 0, result.stderr
     rates = json.loads((rast / "metrics.json").read_text())["recovery_rate"]
     assert rates["average"] is None and rates["pass@k"] == {"1": None, "2": None}
-    assert next(l for l in result.stdout.splitlines() if l.startswith(f"{rast} (gsm8k)")).split()[2:] == ["n/a"] * 3
+    row = next(line for line in result.stdout.splitlines() if line.startswith(f"{rast} (gsm8k)"))
+    assert row.split()[2:] == ["n/a"] * 3
 
 
 def test_recovery_rate_mean_over_benchmarks(setup, tmp_path):
