@@ -13,26 +13,27 @@ results="$ROOT/results"
 runs="${RUNS:-4}"  # samples per problem
 read -r -a alphas <<< "${ALPHAS:-0.5 1 2}"
 models="$ROOT/vllm/rast/toy_models"
-toy="$results/toy"
+
+manifests="$(mktemp -d)"  # run.py lists the directories it wrote there: no directory name is rebuilt here
+trap 'rm -rf "$manifests"' EXIT
 
 cd "$ROOT/vllm"
-sample() {  # $1: what runs; the rest: model arguments of run.py
+sample() {  # $1: what runs; $2: its manifest; the rest: model arguments of run.py
   echo "== $1"
-  shift
+  local manifest="$manifests/$2"
+  shift 2
   "$PYTHON" tests/RAST_decode/run.py --dataset toy --prompt_template toy --num_runs "$runs" --max_tokens 48 \
-    --decoding_temperature 1.0 --dtype float32 --enforce_eager --overwrite --output_dir "$results" "$@" | head -n -2
+    --decoding_temperature 1.0 --dtype float32 --enforce_eager --overwrite --output_dir "$results" \
+    --manifest "$manifest" "$@" | head -n -2
 }
-sample "the base alone" --base_model "$models/toy-base"
-sample "the small RL-tuned model alone" --base_model "$models/toy-small-rl"
-sample "the RL-tuned base alone" --base_model "$models/toy-base-rl"
-sample "RAST at alpha ${alphas[*]} (one engine)" --base_model "$models/toy-base" \
+sample "the base alone" base --base_model "$models/toy-base"
+sample "the small RL-tuned model alone" small_rl --base_model "$models/toy-small-rl"
+sample "the RL-tuned base alone" rl_base --base_model "$models/toy-base-rl"
+sample "RAST at alpha ${alphas[*]} (one engine)" rast --base_model "$models/toy-base" \
   --positive_model "$models/toy-small-rl" --negative_model "$models/toy-small" --cd_decoding_alpha "${alphas[@]}"
 
-rast_dirs=()
-for alpha in "${alphas[@]}"; do
-  rast_dirs+=("$toy/toy-base_toy-small-rl_alpha_$("$PYTHON" -c "print(float('$alpha'))")_temp_1.0")
-done
-rows=("$toy/toy-base_temp_1.0" "$toy/toy-small-rl_temp_1.0" "${rast_dirs[@]}" "$toy/toy-base-rl_temp_1.0")
+mapfile -t rast_dirs < "$manifests/rast"
+rows=("$(cat "$manifests/base")" "$(cat "$manifests/small_rl")" "${rast_dirs[@]}" "$(cat "$manifests/rl_base")")
 cd "$ROOT/simplerl_math_eval"
 "$PYTHON" math_eval_pred.py --data_names toy --k "$runs" --evaluation_mode majority --res_dir "${rows[@]}" >/dev/null
 echo "== the paper's table in miniature: $runs samples per problem, temperature 1.0, 80 held-out problems"

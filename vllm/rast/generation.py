@@ -99,4 +99,4 @@ def generate_into(llm: Any, problems: Sequence[Problem], files: PredictionFiles,
                 written += len(ready)
                 progress.update(len(ready))
             progress.set_postfix(finished=start + written + len(finished), samples=samples,
-                                 tok_s=f"{tokens / (time.perf_counter() - began):.1f}")
+                                 tok_s=f"{tokens / (time.perf_counter() - began):.1f}", refresh=False)
