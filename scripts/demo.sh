@@ -8,7 +8,9 @@ set -euo pipefail
 # shellcheck source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash "$ROOT/scripts/setup.sh"
-export HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL="${VLLM_LOGGING_LEVEL:-ERROR}"
+# the console shows the answers and the scores: no library deprecation warnings or torch's C++ notices
+export HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL="${VLLM_LOGGING_LEVEL:-ERROR}" PYTHONWARNINGS="${PYTHONWARNINGS:-ignore}" \
+  TORCH_CPP_LOG_LEVEL="${TORCH_CPP_LOG_LEVEL:-ERROR}"
 results="$ROOT/results"
 runs="${RUNS:-4}"  # samples per problem
 read -r -a alphas <<< "${ALPHAS:-0.5 1 2}"

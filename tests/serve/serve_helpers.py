@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SERVER_SETTINGS = ["--dtype", "float32", "--enforce-eager", "--max-model-len", "512", "--seed", "0"]
@@ -120,3 +122,20 @@ def _alive(process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+@contextmanager
+def tiny_rast_server(tiny_models: dict[str, str], folder: Path, alpha: float) -> Iterator[Server]:
+    """``rast serve`` of the tiny models (one pair at ``alpha``, served as "rast-tiny" with a ChatML template), healthy;
+    killed on exit. ``startup_s`` holds the seconds it took to answer /health."""
+    template = folder / "chat_template.jinja"
+    template.write_text(CHAT_TEMPLATE)
+    args = ["--base", tiny_models["base"], "--positive", tiny_models["positive"], "--negative", tiny_models["negative"],
+            "--alpha", str(alpha), "--", *SERVER_SETTINGS, "--served-model-name", "rast-tiny",
+            "--chat-template", str(template)]
+    server = Server(args, folder / "server.log")
+    try:
+        server.startup_s = server.wait_healthy()
+        yield server
+    finally:
+        server.kill()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from serve_helpers import CHAT_TEMPLATE, SERVER_SETTINGS, Server
+from serve_helpers import Server, tiny_rast_server
 from test_server import ALPHA, MAX_TOKENS, PROMPTS
 
 from rast import ModelPair
@@ -18,18 +18,8 @@ EXTRA = {"ignore_eos": True, "return_token_ids": True}  # vLLM's own request fie
 
 @pytest.fixture(scope="module")
 def server(tiny_models, tmp_path_factory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("openai_client")
-    template = folder / "chat_template.jinja"
-    template.write_text(CHAT_TEMPLATE)
-    args = ["--base", tiny_models["base"], "--positive", tiny_models["positive"], "--negative", tiny_models["negative"],
-            "--alpha", str(ALPHA), "--", *SERVER_SETTINGS, "--served-model-name", "rast-tiny",
-            "--chat-template", str(template)]
-    server = Server(args, folder / "server.log")
-    try:
-        server.wait_healthy()
+    with tiny_rast_server(tiny_models, tmp_path_factory.mktemp("openai_client"), ALPHA) as server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ The tests share one server (starting one costs ~20-60 s on a small CPU) and run 
 
 
 import pytest
-from serve_helpers import CHAT_TEMPLATE, SERVER_SETTINGS, Server
+from serve_helpers import tiny_rast_server
 
 from rast import ModelPair
 from rast.reference import ReferenceRast
@@ -18,18 +18,8 @@ PROMPTS = ["Question:\nwhat is 2 + 3?\nAnswer:\n", "circle area radius square", 
 
 @pytest.fixture(scope="module")
 def server(tiny_models, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("serve")
-    template = folder / "chat_template.jinja"
-    template.write_text(CHAT_TEMPLATE)
-    args = ["--base", tiny_models["base"], "--positive", tiny_models["positive"], "--negative", tiny_models["negative"],
-            "--alpha", str(ALPHA), "--", *SERVER_SETTINGS, "--served-model-name", "rast-tiny",
-            "--chat-template", str(template)]
-    server = Server(args, folder / "server.log")
-    try:
-        server.startup_s = server.wait_healthy()
+    with tiny_rast_server(tiny_models, tmp_path_factory.mktemp("serve"), ALPHA) as server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture(scope="module")
