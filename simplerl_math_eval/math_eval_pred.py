@@ -15,6 +15,7 @@ try:
 except ImportError:  # not pip-installed: import the package from the folder this script lives in
     sys.path.append(str(Path(__file__).resolve().parent.parent))
 
+from rast_benchmarks.versions import package_versions
 from tqdm import tqdm
 
 from simplerl_math_eval import original
@@ -35,6 +36,10 @@ from simplerl_math_eval.grader import DEFAULT_TIMEOUT, Grader
 
 GRADER_DISAGREEMENTS = "grader_disagreements.jsonl"
 EXTRACTION_DISAGREEMENTS = "extraction_disagreements.jsonl"
+
+
+# Distributions that decide a score: the grader, its symbolic backends, the benchmark registry.
+GRADING_PACKAGES = ("simplerl-math-eval", "rast-benchmarks", "math-verify", "latex2sympy2_extended", "sympy", "numpy")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -177,6 +182,7 @@ def run(args: argparse.Namespace) -> str:
                 graded = grade_runs(runs, name, golds, grader, bar.update)
             metrics = compute_metrics(graded, ks, grader, with_majority, args.legacy_pass_at_k, args.seed)
             metrics["res_dir"] = res_dir
+            metrics["grading"] = {"timeout_s": args.timeout, "versions": package_versions(GRADING_PACKAGES)}
             rows.append((res_dir, metrics))
             by_dir[res_dir] = metrics
             if args.grader == "original":

