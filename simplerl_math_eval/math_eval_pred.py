@@ -8,6 +8,7 @@ Run from inside simplerl_math_eval/, e.g.
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 try:
@@ -175,8 +176,10 @@ def run(args: argparse.Namespace) -> str:
         prepared.append((res_dir, name, *select_problems(Path(res_dir), runs, name, args.num_questions, args.data_dir)))
     rows, shown, notes, by_dir = [], [], [], {}
     with_majority = args.evaluation_mode == "majority"
+    original_rules = args.grader == "original"  # their workers start only when asked for
     with (Grader(args.timeout, args.workers) as grader,
-          Grader(original.TIMEOUT, args.workers, compare=original.original_equal, fast=None) as original_grader):
+          Grader(original.TIMEOUT, args.workers, compare=original.original_equal, fast=None) if original_rules
+          else nullcontext() as original_grader):
         for res_dir, name, runs, golds in prepared:
             with tqdm(total=len(golds) * args.k, desc=f"grading {res_dir}", unit="sample") as bar:
                 graded = grade_runs(runs, name, golds, grader, bar.update)
@@ -185,7 +188,7 @@ def run(args: argparse.Namespace) -> str:
             metrics["grading"] = {"timeout_s": args.timeout, "versions": package_versions(GRADING_PACKAGES)}
             rows.append((res_dir, metrics))
             by_dir[res_dir] = metrics
-            if args.grader == "original":
+            if original_rules:
                 with tqdm(total=len(golds) * args.k, desc=f"original rules {res_dir}", unit="sample") as bar:
                     theirs = grade_runs(runs, name, golds, original_grader, bar.update,
                                         extract=lambda text, _: original.original_extract(text))
