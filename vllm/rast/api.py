@@ -25,11 +25,11 @@ def rast_config(base: Model, positive: Model | Sequence[Model | None] | None = N
     if len(positives) != len(negatives):
         raise RastConfigError(f"got {len(positives)} positive and {len(negatives)} negative models: give them in pairs")
     pairs = build_pairs(positives, negatives, alphas_per_pair(alpha, max(len(positives), 1)))
-    for model in (base, *(m for pair in pairs for m in (pair.positive, pair.negative))):
+    small = [m for pair in pairs for m in (pair.positive, pair.negative)]
+    for model in (base, *small):
         check_model_exists(model)
     if not pairs:
         return None
-    small = [m for pair in pairs for m in (pair.positive, pair.negative)]
     check_tokenizers_agree(base, small)
     return RastConfig(base_architecture=base_architecture(base), pairs=pairs,
                       shared_vocab_size=shared_vocab_size([base, *small]))
@@ -85,7 +85,7 @@ class RastLLM:
         from vllm import LLM
 
         self.config = rast_config(base, positive, negative, alpha)
-        small = [] if self.config is None else [m for p in self.config.pairs for m in (p.positive, p.negative)]
+        small = [] if self.config is None else self.config.small_models
         check_layout([os.fspath(base), *small], vllm_kwargs.get("tensor_parallel_size", 1),
                      vllm_kwargs.get("max_model_len"))
         self.llm = LLM(**engine_kwargs(os.fspath(base), self.config, **vllm_kwargs))

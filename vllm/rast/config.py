@@ -52,6 +52,11 @@ class RastConfig:
             raise RastConfigError(f"RAST takes 1 to {MAX_PAIRS} (positive, negative) pairs, got {len(self.pairs)}")
 
     @property
+    def small_models(self) -> list[str]:
+        """Every pair's positive and negative model, in pair order."""
+        return [model for pair in self.pairs for model in (pair.positive, pair.negative)]
+
+    @property
     def alphas(self) -> list[float]:
         return [pair.alpha for pair in self.pairs]
 

@@ -143,13 +143,10 @@ def check_output_dir(output_dir: str) -> None:
                               "another --output_dir")
 
 
-def check_prompts_fit(problems: Sequence[Problem], tokenizer_model: str, max_model_len: int | None) -> None:
-    """Fail unless every prompt leaves room for at least one new token within ``max_model_len``."""
+def check_prompts_fit(problems: Sequence[Problem], tokenizer: Any, max_model_len: int | None) -> None:
+    """Fail unless every prompt (in the base model's ``tokenizer``) leaves room for a new token in ``max_model_len``."""
     if max_model_len is None:
         return
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_model)
     longest = max(len(ids) for ids in tokenizer([p.prompt for p in problems])["input_ids"])
     if longest >= max_model_len:
         raise ExperimentError(f"--max_model_len {max_model_len} leaves no room to answer: the longest prompt has "

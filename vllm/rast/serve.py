@@ -107,7 +107,7 @@ def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str
         max_model_len = int(max_len) if max_len else None
     except ValueError:
         raise UsageError("--tensor-parallel-size and --max-model-len after `--` take integers") from None
-    small = [] if config is None else [m for pair in config.pairs for m in (pair.positive, pair.negative)]
+    small = [] if config is None else config.small_models
     check_layout([base, *small], tensor_parallel_size, max_model_len)
 
 

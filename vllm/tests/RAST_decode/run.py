@@ -104,8 +104,8 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
     """The problems and one locked results directory per alpha, every setting checked before any model work."""
     from rast_benchmarks import canonical_name
     from rast_benchmarks.prompts import default_stops
+    from transformers import AutoTokenizer
 
-    from rast.generation import sampling_params
     from rast.stops import stop_token_ids
     from rast.validation import check_layout
 
@@ -121,14 +121,15 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
                             [args.cd_decoding_alpha1, args.cd_decoding_alpha2])
     check_layout([args.base_model, *(m for m in positives + negatives if m is not None)], args.tensor_parallel_size,
                  args.max_model_len)
-    check_prompts_fit(problems, args.base_model, args.max_model_len)
+    tokenizer = AutoTokenizer.from_pretrained(args.base_model)
+    check_prompts_fit(problems, tokenizer, args.max_model_len)
     stop = default_stops(args.prompt_template) if args.stop is None else args.stop
     settings = {"num_problems": len(problems), "temperature": args.decoding_temperature, "top_p": args.top_p,
                 "max_tokens": args.max_tokens, "seed": args.seed, "num_runs": args.num_runs,
                 "prompt_template": args.prompt_template, "stop": stop,
-                "stop_token_ids": stop_token_ids(args.base_model),
+                "stop_token_ids": stop_token_ids(args.base_model, tokenizer),
                 "dtype": args.dtype, "max_model_len": args.max_model_len}
-    check_sampling(problems[0], settings, sampling_params)
+    check_sampling(problems[0], settings)
     if args.data_parallel_size > 1:
         from rast.data_parallel import check_ray_address
 
@@ -146,16 +147,19 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
     return problems, plans, locks
 
 
-def check_sampling(problem: Problem, settings: dict, make_params) -> None:
+def check_sampling(problem: Problem, settings: dict) -> None:
     """Build vLLM's own sampling parameters once, so it refuses bad settings before any model work."""
+    from rast.generation import sampling_params
+
     try:
-        make_params(problem, settings)
+        sampling_params(problem, settings)
     except Exception as error:  # noqa: BLE001 - vLLM's validation errors are not all ValueErrors
         raise ExperimentError(f"bad sampling settings: {error} (see --decoding_temperature, --top_p, --max_tokens)"
                               ) from None
 
 
 def release(locks: list[DirectoryLock]) -> None:
+    """Give up the results directories' locks."""
     for lock in locks:
         lock.release()
 
@@ -187,9 +191,10 @@ def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) ->
         return
 
     def record_settings() -> None:
+        recorded_versions = versions()
         for each in todo:
             write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args),
-                                              "versions": versions()})
+                                              "versions": recorded_versions})
 
     make_engine = engine_factory(args, todo[0].alphas)
     if args.data_parallel_size > 1:
