@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from simplerl_math_eval.normalize import (
     Number,
+    assigned_name,
     clean,
     drop_thousands_commas,
     option_letter,
@@ -25,6 +26,7 @@ from simplerl_math_eval.normalize import (
     split_top_level,
     squeeze,
 )
+from simplerl_math_eval.numeric import clearly_different
 from simplerl_math_eval.symbolic import symbolic_equal
 from simplerl_math_eval.workers import Compare, WorkerPool
 
@@ -139,26 +141,37 @@ def fast_equal(prediction: str, reference: str) -> bool | None:
     """Decide cheap cases in-process: True/False, or None when sympy is needed."""
     if max(len(prediction), len(reference)) > FAST_PATH_MAX_CHARS:
         return True if prediction == reference else None
-    p_clean, r_clean = clean(prediction), clean(reference)
-    p, r = squeeze(p_clean), squeeze(r_clean)
+    p_text, r_text = clean(prediction), clean(reference)
+    p, r = squeeze(p_text), squeeze(r_text)
     if not p or not r:
         return False
     if p == r:
         return True
-    p_option, r_option = option_letter(p_clean), option_letter(r_clean)
+    p_option, r_option = option_letter(p_text), option_letter(r_text)
     if p_option and r_option:
         return p_option == r_option
     if ("," in p) != ("," in r):  # "1,000" is a number unless both sides are lists; "1, 000" is a list
-        p, r = squeeze(drop_thousands_commas(p_clean)), squeeze(drop_thousands_commas(r_clean))
+        p_text, r_text = drop_thousands_commas(p_text), drop_thousands_commas(r_text)
+        p, r = squeeze(p_text), squeeze(r_text)
     p_num, r_num = parse_number(p), parse_number(r)
     if p_num and r_num:
         return _numbers_equal(p_num, r_num)
-    p_struct, r_struct = _structure(p), _structure(r)
+    p_struct, r_struct = _structure(p_text), _structure(r_text)
     if p_struct and r_struct:
         return _structures_equal(p_struct, r_struct)
     if (p_struct and r_num) or (r_struct and p_num):  # several items against one number
         return False if len((p_struct or r_struct).items) > 1 else None
-    return None
+    return False if _values_apart(prediction, reference, p_text, r_text) else None
+
+
+def _values_apart(prediction: str, reference: str, p_text: str, r_text: str) -> bool:
+    """The cleaned answers' values are clearly apart, and they are not two equations that could still agree: an
+    ``x =`` that ``clean`` dropped must name the same variable on both sides, one their values do not use."""
+    name = assigned_name(prediction)
+    if name != assigned_name(reference):
+        return False
+    excluded = () if name is None else {name.lower(), name[0].lower()}
+    return clearly_different(p_text, r_text, excluded)
 
 
 # ---------------------------------------------------------------- grader

@@ -39,7 +39,7 @@ _TIME = re.compile(
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)\b")
 _DEGREES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)")
 _ASSIGNMENT = re.compile(
-    r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\s*\([a-z]\))\s*=\s*(?![=<>])([^=]+)$"
+    r"^\s*(?P<name>[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\s*\([a-z]\))\s*=\s*(?![=<>])(?P<value>[^=]+)$"
 )
 
 
@@ -89,8 +89,15 @@ def clean(answer: str, keep_equation: bool = False) -> str:
     s = _UNIT_WORDS.sub(r"\1", s)
     assignment = None if keep_equation else _ASSIGNMENT.match(s)
     if assignment:
-        s = assignment.group(1).strip()
+        s = assignment.group("value").strip()
     return _strip_outer_brackets(s.rstrip(".").strip())
+
+
+def assigned_name(answer: str) -> str | None:
+    """The name a leading ``x =`` of ``answer`` assigns to (``clean`` drops it), without spaces and braces;
+    None when there is none."""
+    assignment = _ASSIGNMENT.match(clean(answer, keep_equation=True))
+    return re.sub(r"[\s{}]", "", assignment.group("name")) if assignment else None
 
 
 _SPACE = re.compile(r"\s+")

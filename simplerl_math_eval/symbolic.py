@@ -2,10 +2,14 @@
 
 import logging
 import random
+from collections.abc import Sequence
 from functools import lru_cache
+from itertools import product
 
 import sympy
+from sympy import UnevaluatedExpr
 from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions import MatrixExpr
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
 
@@ -30,24 +34,64 @@ def _as_complex(expr: object) -> object | None:
     return expr.subs({s: sympy.I for s in expr.free_symbols})
 
 
-# Two fixed points at which a ratio is evaluated before ``simplify`` is tried (same in every worker).
+# Two fixed points at which expressions are evaluated before math-verify or ``simplify`` is tried (same in every
+# worker): positive rationals, inside the domain of roots and logarithms.
 _PROBE_RNG = random.Random(0)
 PROBES = [[sympy.Rational(_PROBE_RNG.randint(50, 250), 97) for _ in range(64)] for _ in range(2)]
+# Values further apart than this (relative to their size, at least 1) differ for math-verify too: it rounds floats
+# to 6 decimals and otherwise asks for exact (or simplify-proven) equality.
+CLEARLY_APART = 1e-5
+
+
+def _probe_values(exprs: Sequence[sympy.Expr], probe: Sequence[sympy.Rational]) -> list[complex] | None:
+    """The values of ``exprs`` with each unknown (symbol, applied function such as ``f(x)``) set to one ``probe``
+    value, the same in every expression; None when there are more unknowns than probe values or a value is not
+    a finite number."""
+    unknowns = sorted(set().union(*(e.atoms(AppliedUndef) | e.free_symbols for e in exprs)), key=str)
+    if len(unknowns) > len(probe):
+        return None
+    values = []
+    for expr in exprs:
+        value = expr.xreplace(dict(zip(unknowns, probe))).evalf(30)
+        if not (value.is_number and value.is_finite):
+            return None
+        values.append(complex(value))
+    return values
 
 
 def _varies(ratio: sympy.Expr) -> bool:
     """True when ``ratio`` takes clearly different finite values at the two probe points (so it is not a
-    constant); False when that is not shown. Symbols and applied functions (``f(x)``) get probe values."""
-    unknowns = sorted(ratio.atoms(AppliedUndef) | ratio.free_symbols, key=str)
-    if len(unknowns) > len(PROBES[0]):
+    constant); False when that is not shown."""
+    first, second = (_probe_values([ratio], probe) for probe in PROBES)
+    if first is None or second is None:
         return False
-    values = []
-    for probe in PROBES:
-        value = ratio.xreplace(dict(zip(unknowns, probe))).evalf(30)
-        if not (value.is_number and value.is_finite):
+    return abs(first[0] - second[0]) > 1e-12 * max(abs(first[0]), abs(second[0]))
+
+
+def _compared_by_value(expr: object) -> bool:
+    """An expression math-verify compares by value alone (numerically, then by ``simplify``): not a relation, set,
+    tuple, matrix, bare symbol (compared by name) or percentage, and free of ``i`` (our complex rule reads it)."""
+    return (isinstance(expr, sympy.Expr) and not isinstance(expr, (sympy.Symbol, MatrixExpr))
+            and not expr.has(UnevaluatedExpr) and "i" not in {str(s) for s in expr.free_symbols})
+
+
+def _cannot_match(gold: list, target: list) -> bool:
+    """True when no pair of math-verify readings (``parse`` results) can be equal: their strings differ, and each
+    pair of expressions compared by value takes clearly different values at a probe point. Shown this way, a
+    wrong answer skips ``verify``'s ``simplify``."""
+    for g, t in product(gold, target):
+        if isinstance(g, str) and isinstance(t, str):
+            if g.strip() == t.strip():
+                return False
+        elif isinstance(g, str) or isinstance(t, str):
+            continue  # math-verify never matches a string with an expression
+        elif not (_compared_by_value(g) and _compared_by_value(t)):
             return False
-        values.append(complex(value))
-    return abs(values[0] - values[1]) > 1e-12 * max(abs(values[0]), abs(values[1]))
+        else:
+            values = _probe_values([g, t], PROBES[0])
+            if values is None or abs(values[0] - values[1]) <= CLEARLY_APART * max(1.0, *map(abs, values)):
+                return False
+    return True
 
 
 def _same_equation(a: object, b: object) -> bool:
@@ -70,7 +114,7 @@ def symbolic_equal(prediction: str, reference: str) -> bool:
     agree with i as the imaginary unit.
     """
     gold, target = _parse(reference), _parse(prediction)
-    if gold and target and verify(gold, target, timeout_seconds=None):
+    if gold and target and not _cannot_match(gold, target) and verify(gold, target, timeout_seconds=None):
         return True
     if "=" in prediction and "=" in reference:
         gold_eq, target_eq = _parse(reference, True), _parse(prediction, True)

@@ -8,7 +8,8 @@ from simplerl_math_eval.symbolic import symbolic_equal
 
 
 def sleepy_compare(prediction: str, reference: str) -> bool:
-    """Test hook: hangs on 'hang', dies on 'crash', else the real comparison."""
+    """Test hook: hangs on 'hang', dies on 'crash', else the real comparison (a grader built with fast=None
+    sends it every pair)."""
     if "hang" in prediction:
         time.sleep(600)
     if "crash" in prediction:
@@ -17,7 +18,7 @@ def sleepy_compare(prediction: str, reference: str) -> bool:
 
 
 def test_hanging_worker_is_killed_and_replaced():
-    with Grader(timeout=1.0, workers=2, compare=sleepy_compare) as grader:
+    with Grader(timeout=1.0, workers=2, compare=sleepy_compare, fast=None) as grader:
         pairs = [("hang", "1"), ("x+1", "1+x"), ("hang again", "2"), ("(x+1)^2", "x^2+2x+1"), ("3", "3.0")]
         assert grader.grade("a+b", "b+a").correct  # workers started and warm
         start = time.monotonic()
@@ -32,7 +33,7 @@ def test_hanging_worker_is_killed_and_replaced():
 
 
 def test_crashing_worker_counts_as_failed_and_is_replaced():
-    with Grader(timeout=5.0, workers=1, compare=sleepy_compare) as grader:
+    with Grader(timeout=5.0, workers=1, compare=sleepy_compare, fast=None) as grader:
         crashed, fine = grader.grade_many([("crash", "1"), ("y+1", "1+y")])
         assert not crashed.correct and crashed.timed_out
         assert fine.correct and not fine.timed_out
