@@ -32,6 +32,7 @@ from simplerl_math_eval.workers import Compare, WorkerPool
 
 DEFAULT_TIMEOUT = 5.0
 FAST_PATH_MAX_CHARS = 1000  # longer answers skip the in-process path (its cost grows with length)
+_ZERO_DENOMINATOR = re.compile(r"/0+(?![\d.])|\\frac\{[^{}]*\}\{0+\}")  # on squeezed answers
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ def fast_equal(prediction: str, reference: str) -> bool | None:
         return False
     if p == r:
         return True
+    if _ZERO_DENOMINATOR.search(p) or _ZERO_DENOMINATOR.search(r):
+        return False  # undefined ("4 0/0", "\\frac{1}{0}"); math-verify can read -4*0/0 as 0
     p_option, r_option = option_letter(p_text), option_letter(r_text)
     if p_option and r_option:
         return p_option == r_option

@@ -6,6 +6,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 _REPLACEMENTS = [
+    (r"(?<=\d),\\!\s*(?=\d{3}(?!\d))", ","),  # 16,\!386: a thousands comma with a thin space
+    (r"(?<=[\d}%])\s*(?:percent(?:age)?|pct)\b", "%"),
     (r"\\left\b|\\right\b|\\displaystyle|\\bigl|\\bigr|\\Bigl|\\Bigr|\\big|\\Big", ""),
     (r"\\[dt]frac", r"\\frac"),
     (r"\\dbinom|\\tbinom", r"\\binom"),
@@ -65,6 +67,17 @@ def _closing_index(s: str, start: int) -> int:
     return -1
 
 
+# A mixed number in plain text: "4 4/9" (the fraction proper), not "11 7/6" or "2 3" across a line break.
+_MIXED = re.compile(r"(?<![\d.,/])(\d+)[ \t]+(\d+)\s*/\s*(\d+)(?![\d./])")
+
+
+def _mixed(match: re.Match) -> str:
+    whole, numerator, denominator = (int(g) for g in match.groups())
+    if numerator >= denominator or max(len(g) for g in match.groups()) > 9:
+        return match.group()
+    return f"\\frac{{{whole * denominator + numerator}}}{{{denominator}}}"
+
+
 def _clock(match: re.Match) -> str:
     hours, minutes, half = int(match.group(1)), match.group(2), (match.group(3) or "").lower()
     if half:
@@ -78,6 +91,7 @@ def clean(answer: str, keep_equation: bool = False) -> str:
     ``keep_equation`` keeps a leading ``x =``."""
     s = answer.replace("\n", " ").strip()
     s = _TIME.sub(_clock, s)
+    s = _MIXED.sub(_mixed, s)
     if _TRIG.search(s):
         s = _DEGREES.sub(r"(\1\\pi/180)", s)
     for pattern, replacement in _REPLACEMENTS:

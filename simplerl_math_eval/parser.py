@@ -7,9 +7,10 @@ from rast_benchmarks import gold_answer
 _BOXED = re.compile(r"\\(?:boxed|fbox)\b")
 _INLINE_MATH = re.compile(r"^\$+(.*?)\$+|^\\\((.*?)\\\)|^\\\[(.*?)\\\]", re.S)
 _TEXT_WRAPPED = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
-_MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+_MATH_SEGMENT = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 # Boxes joined only by these belong to one answer ("\boxed{2} and \boxed{3}").
-_BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|et|und|y|和|或|\\text\{\s*(?:and|or)\s*\}|\\quad)?[\s$,;]*", re.I)
+_BOX_JOINER = re.compile(
+    r"[\s$,;.]*(?:(?:and|or|et|und|y|和|或|\\text\{\s*(?:and|or)\s*\}|\\q?quad|\\[,;:!])[\s$,;]*)*", re.I)
 
 # Phrases that introduce the final answer, in any position; the one that occurs last in the response
 # wins (a \boxed{} counts as such a phrase). Each comes with words one of which it needs (casefolded): a
@@ -30,12 +31,22 @@ _PHRASES: list[tuple[str, tuple[str, ...]]] = [
 ]
 ANSWER_PHRASES: list[tuple[re.Pattern, tuple[str, ...]]] = [(re.compile(p, re.I | re.S), w) for p, w in _PHRASES]
 # Without any phrase: the last of these in the closing text.
+_PERCENT = r"(?:\s*(?:\\?%|percent(?:age)?\b|pct\b))?"
 _NUMBER_LIKE = re.compile(
     r"\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\)"  # a tuple (7, 6)
     r"|\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?"  # a time 8:34 PM
-    r"|(?<![\^\w.])-?\d+(?:\.\d+)?\s*/\s*\d+(?!\d|\.\d)"  # a fraction 2/3
-    r"|(?<![\^\w])-?\d[\d,]*(?:\.\d+)?|(?<![\^\w])-?\.\d+"
+    r"|-?\\[dt]?frac\{\d+\}\{\d+\}"  # a LaTeX fraction outside math delimiters
+    r"|(?<![\^\w.])[-+]?(?:\d+[ \t]+)?\d+(?:\.\d+)?\s*/\s*\d+(?!\d|\.\d)" + _PERCENT +  # 2/3, a mixed 4 4/9
+    r"|(?<![\^\w])-?\d{1,3}(?: \d{3})+(?![\d/])"  # thousands grouped by spaces: 1 000
+    r"|(?<![\^\w])-?\d[\d,]*(?:\.\d+)?" + _PERCENT + r"|(?<![\^\w])-?\.\d+"
 )
+# A comma closing an answer, inside its math or not ("$\\frac{1}{3},$"); "1, 2, 3, ..." has none (a list goes on).
+_TRAILING_COMMA = re.compile(r"\s*[,;]\s*(\$*)$")
+# A response that is nothing but numbers joined by operators ("11 + 4/9") is its own answer.
+_ARITHMETIC = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*[-+*/]\s*\d+(?:\.\d+)?)+\s*")
+# Words in an answer phrase's text (outside math and LaTeX commands): two or more make it a sentence.
+_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
+_CONNECTOR = re.compile(r"\s(?:is|are|was|equals|=)\s", re.I)
 
 
 def _braced(text: str, start: int) -> str | None:
@@ -89,7 +100,7 @@ def _final_boxes(text: str) -> tuple[int, str] | None:
 
 def _strip(answer: str) -> str:
     """Remove math delimiters, a whole-answer ``\\text{}`` and trailing punctuation."""
-    s = answer.strip()
+    s = _TRAILING_COMMA.sub(r"\1", answer.strip())
     for _ in range(3):
         s = s.strip().rstrip(".。").strip()
         m = _INLINE_MATH.match(s)
@@ -102,8 +113,13 @@ def _strip(answer: str) -> str:
 
 
 def _phrase_text(match: re.Match) -> str:
-    """The answer an answer phrase introduces, stripped of math delimiters and boxes."""
+    """The answer an answer phrase introduces, stripped of math delimiters and boxes; when it is a sentence
+    ("The volume of $V$ is 120"), the value that closes it."""
     answer = match.group("answer").strip()
+    if len(_WORD.findall(_MATH_SEGMENT.sub(" ", answer))) >= 2:
+        answer = _CONNECTOR.split(answer)[-1]
+        if value := _closing_value(answer):
+            return value
     math = _INLINE_MATH.match(answer)
     if math and not answer[math.end() :].lstrip().startswith("$"):
         answer = next(g for g in math.groups() if g is not None)
@@ -131,11 +147,14 @@ def _phrase_answer(text: str, after: int = -1) -> tuple[int, str] | None:
 
 
 def _closing_value(text: str) -> str:
-    """No answer phrase: the last math segment of the closing text when only words follow it,
-    else the last number, fraction, tuple or time."""
-    closing = text.rstrip()[-400:]
-    segments = list(_MATH_SEGMENT.finditer(closing))
-    numbers = list(_NUMBER_LIKE.finditer(closing))
+    """No answer phrase: the whole text when it is plain arithmetic ("11 + 4/9"); else the last math segment of
+    the closing 400 characters when only words follow it, else the last number, fraction, tuple or time."""
+    text = text.rstrip()
+    if _ARITHMETIC.fullmatch(text):
+        return text.strip()
+    closing_start = len(text) - 400
+    segments = [m for m in _MATH_SEGMENT.finditer(text) if m.end() > closing_start]  # paired from the start
+    numbers = list(_NUMBER_LIKE.finditer(text, max(0, closing_start)))
     if segments and not (numbers and numbers[-1].start() > segments[-1].end()):
         return _strip(next(g for g in segments[-1].groups() if g is not None))
     numbers = numbers or list(_NUMBER_LIKE.finditer(text))
