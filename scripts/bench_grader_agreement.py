@@ -1,8 +1,10 @@
 """Agreement of graders with the verdicts in tests/evaluator/cases (not a test).
 
 pairs.jsonl holds (prediction, gold, verdict, source) answer pairs, responses.jsonl whole model
-responses (response, gold, verdict, source). Prints, per table and per source, how often each method
-gives the recorded verdict:
+responses (response, gold, verdict, source); both are checked by tests/evaluator/test_cases.py.
+held_out.jsonl holds either kind from other graders' test suites (NeMo-Skills, MARIO_EVAL, verl,
+lm-evaluation-harness, Qwen2.5-Math) that no rule was tuned against and no test checks: a held-out
+measure. Prints, per table and per source, how often each method gives the recorded verdict:
 
 - ours: ``math_equal`` on pairs; ``extract_answer`` then ``math_equal`` on responses
 - original: the Qwen2.5-Math / SimpleRL rules (``--grader original``), after our extraction on responses
@@ -62,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     def load(name: str) -> list[dict]:
         return [json.loads(line) for line in (Path(args.cases) / name).read_text().splitlines() if line]
-    pairs, responses = load("pairs.jsonl"), load("responses.jsonl")
+    pairs, responses, held_out = load("pairs.jsonl"), load("responses.jsonl"), load("held_out.jsonl")
     extracted = [extract_answer(r["response"], args.data_name) for r in responses]
 
     def graded(grader: Grader, items: list[tuple[str, str]]) -> list[bool]:
@@ -82,6 +84,14 @@ def main() -> None:
             "ours": graded(ours, response_items),
             "original": graded(original, response_items),
             "math-verify text": [math_verify_equal(r["response"], r["gold"]) for r in responses],
+        })
+        held_items = [(extract_answer(r["response"], args.data_name) if "response" in r else r["prediction"], r["gold"])
+                      for r in held_out]
+        report("held out (never used to tune the grader)", held_out, {
+            "ours": graded(ours, held_items),
+            "original": graded(original, held_items),
+            "math-verify": [math_verify_equal(r["response"] if "response" in r else f"${r['prediction']}$", r["gold"])
+                            for r in held_out],
         })
 
 
