@@ -239,6 +239,12 @@ _OPERATIONS: dict[str, Callable[..., complex]] = {
 }
 
 
+def clearly_apart(x: complex, y: complex, scale: float = 1.0) -> bool:
+    """``x`` and ``y`` differ by more than ``CLEARLY_APART`` times the largest of ``scale``, ``|x|``, ``|y|`` and 1
+    (``scale``: the largest magnitude met while computing them, where cancellation could hide in rounding)."""
+    return abs(x - y) > CLEARLY_APART * max(1.0, scale, abs(x), abs(y))
+
+
 def clearly_different(a: str, b: str, excluded_names: Collection[str] = ()) -> bool:
     """True when cleaned answers ``a`` and ``b`` both read as plain expressions whose values, with each variable
     set to the same probe value in both, are clearly apart; False when that is not shown, or when either uses one
@@ -255,4 +261,4 @@ def clearly_different(a: str, b: str, excluded_names: Collection[str] = ()) -> b
         first, second = (_evaluate(tree, values, largest) for tree in trees)
     except (OverflowError, ZeroDivisionError, RecursionError):
         return False
-    return abs(first - second) > CLEARLY_APART * largest[0]
+    return clearly_apart(first, second, largest[0])

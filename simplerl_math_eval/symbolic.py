@@ -14,6 +14,7 @@ from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
 
 from simplerl_math_eval.normalize import clean
+from simplerl_math_eval.numeric import clearly_apart
 
 # Timeouts are enforced by killing the worker process, so math-verify's own signal-based
 # timeouts are disabled; silence its warning about that.
@@ -38,9 +39,6 @@ def _as_complex(expr: object) -> object | None:
 # worker): positive rationals, inside the domain of roots and logarithms.
 _PROBE_RNG = random.Random(0)
 PROBES = [[sympy.Rational(_PROBE_RNG.randint(50, 250), 97) for _ in range(64)] for _ in range(2)]
-# Values further apart than this (relative to their size, at least 1) differ for math-verify too: it rounds floats
-# to 6 decimals and otherwise asks for exact (or simplify-proven) equality.
-CLEARLY_APART = 1e-5
 
 
 def _probe_values(exprs: Sequence[sympy.Expr], probe: Sequence[sympy.Rational]) -> list[complex] | None:
@@ -89,7 +87,7 @@ def _cannot_match(gold: list, target: list) -> bool:
             return False
         else:
             values = _probe_values([g, t], PROBES[0])
-            if values is None or abs(values[0] - values[1]) <= CLEARLY_APART * max(1.0, *map(abs, values)):
+            if values is None or not clearly_apart(*values):
                 return False
     return True
 
