@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ def output_token_counts(rows: Sequence[dict], tokenizer: str | None) -> list[int
         raise ValueError("some result lines have no num_tokens: pass --tokenizer to count output tokens")
     from transformers import AutoTokenizer
 
+    require_models([tokenizer])
     tok = AutoTokenizer.from_pretrained(tokenizer)
     return [int(row["num_tokens"]) if "num_tokens" in row
             else len(tok(row["model_output"], add_special_tokens=False)["input_ids"]) for row in rows]
@@ -120,6 +122,17 @@ def token_text(tokenizer: Any, token_id: int) -> str:
 def token_label(tokenizer: Any, token_id: int) -> str:
     """A readable, matplotlib-safe label of one token: its text, quoted, with $ escaped."""
     return repr(token_text(tokenizer, token_id)).replace("$", r"\$")
+
+
+def require_models(models: Sequence[str]) -> None:
+    """Exit with status 2 and one ``error:`` line naming the fixes when a model named by hub id cannot be had here."""
+    from rast_benchmarks.hub import HubUnreachable, check_models_available
+
+    try:
+        check_models_available(models)
+    except HubUnreachable as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from analysis.common import add_model_options, encode_pair, load_reference, load_texts, save_figure
+from analysis.common import add_model_options, encode_pair, load_reference, load_texts, require_models, save_figure
 from utils import write_csv, write_json
 
 
@@ -96,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     fill_missing_models(args, {"positive_a": "positive", "negative_a": "negative", "positive_b": "positive_b",
                                "negative_b": "negative_b"})
     positive_a, negative_a, positive_b, negative_b = args.positive_a, args.negative_a, args.positive_b, args.negative_b
+    require_models([positive_a, negative_a, positive_b, negative_b, *([args.base_model] if args.base_model else [])])
     texts = load_texts(args.res_dir, args.text, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(negative_a)
     rast = load_reference(args.base_model or negative_a,

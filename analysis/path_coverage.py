@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from analysis.common import (add_model_options, encode_pair, load_reference, prediction_files, prompt_template,
-                             save_figure)
+                             require_models, save_figure)
 from rast_benchmarks.loading import read_jsonl
 from utils import write_csv, write_json
 
@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from rast.tiny_models import fill_missing_models
 
     fill_missing_models(args, {"base_model": "base", "positive_model": "positive", "negative_model": "negative"})
+    require_models([args.base_model, args.positive_model, args.negative_model])
     lambdas = sorted({0.0, *args.lambdas})
     rollouts, template = read_rollouts(args.res_dir, args.runs, args.limit, args.prompt_template)
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)

@@ -39,6 +39,7 @@ from analysis.common import (
     encode_pair,
     load_reference,
     load_texts,
+    require_models,
     save_figure,
     token_label,
     token_text,
@@ -167,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from rast.tiny_models import fill_missing_models
 
     fill_missing_models(args, {"base_model": "base", "positive_model": "positive", "negative_model": "negative"})
+    require_models([args.base_model, args.positive_model, args.negative_model])
     texts = load_texts(args.res_dir, args.text, args.limit)
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)
     rast = load_reference(args.base_model, [ModelPair(args.positive_model, args.negative_model, args.alpha)], args)

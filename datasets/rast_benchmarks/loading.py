@@ -8,6 +8,7 @@ import warnings
 from importlib.resources import files
 from pathlib import Path
 
+from rast_benchmarks.hub import benchmark_error, hub_unreachable, offline_mode
 from rast_benchmarks.registry import BenchmarkSpec, get_spec
 
 DATA_DIR_ENV = "RAST_DATA_DIR"
@@ -39,9 +40,18 @@ def _local_file(spec: BenchmarkSpec, data_dir: str) -> Path:
 
 
 def _load_from_hub(spec: BenchmarkSpec) -> list[dict]:
+    """The hub's records; in offline mode the datasets cache's. Neither possible: one :class:`HubUnreachable`."""
+    reason = hub_unreachable()
+    if reason and not offline_mode():
+        raise benchmark_error(spec.name, reason)
     from datasets import load_dataset  # lazy: only needed without a local data folder
 
-    dataset = load_dataset(spec.hub_id, spec.hub_config, split=spec.split)
+    try:
+        dataset = load_dataset(spec.hub_id, spec.hub_config, split=spec.split)
+    except Exception as error:  # noqa: BLE001 - offline, every failure means the cache does not hold it
+        if not reason:
+            raise
+        raise benchmark_error(spec.name, f"{reason} and the datasets cache lacks it: {type(error).__name__}") from None
     return [dict(record) for record in dataset]
 
 
@@ -49,7 +59,9 @@ def load_benchmark(name: str, data_dir: str | None = None) -> list[dict]:
     """Return the raw records of a benchmark in file order.
 
     Source precedence: the bundled data for ``demo``; else ``data_dir``; else ``$RAST_DATA_DIR``;
-    else the Hugging Face hub. A record count different from the registry's only warns.
+    else the Hugging Face hub (in offline mode its cache; when it cannot be used,
+    :class:`~rast_benchmarks.hub.HubUnreachable` names the fixes). A record count different from the registry's only
+    warns.
     """
     spec = get_spec(name)
     data_dir = data_dir or os.environ.get(DATA_DIR_ENV)

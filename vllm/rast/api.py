@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from rast_benchmarks.hub import HubUnreachable, check_models_available
+
 from rast.config import RastConfig, RastConfigError, build_pairs, check_alpha
 from rast.validation import (base_architecture, check_layout, check_model_exists, check_tokenizers_agree,
                              shared_vocab_size)
@@ -26,6 +28,10 @@ def rast_config(base: Model, positive: Model | Sequence[Model | None] | None = N
         raise RastConfigError(f"got {len(positives)} positive and {len(negatives)} negative models: give them in pairs")
     pairs = build_pairs(positives, negatives, alphas_per_pair(alpha, max(len(positives), 1)))
     small = [m for pair in pairs for m in (pair.positive, pair.negative)]
+    try:
+        check_models_available([base, *small])  # a hub id on an offline machine: one line naming the fixes
+    except HubUnreachable as error:
+        raise RastConfigError(str(error)) from None
     for model in (base, *small):
         check_model_exists(model)
     if not pairs:
