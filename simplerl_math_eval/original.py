@@ -6,8 +6,9 @@ the text after the last "he answer is", else the last number.
 
 Rules, in order: equal strings (case-insensitive); plain numbers equal within relative tolerance 1e-4,
 the reference also taken x100 and /100; brackets of the same kind compared element-wise; equations
-compared as lhs - rhs up to sign; otherwise latex2sympy parses both and sympy ``simplify`` decides,
-or their numeric values agree within 1e-4. Run it through ``Grader(compare=original_equal,
+compared as lhs - rhs up to sign; otherwise latex2sympy parses both (an answer it cannot parse is read as Python
+syntax, as sympy's ``parse_expr`` would, by ``python_syntax.read_python``, which never runs it) and sympy
+``simplify`` decides, or their numeric values agree within 1e-4. Run it through ``Grader(compare=original_equal,
 fast=None, timeout=3.0)``: the grader's workers give it the original 3 s limit.
 """
 
@@ -15,6 +16,7 @@ import math
 import re
 
 from simplerl_math_eval.parser import last_boxed
+from simplerl_math_eval.python_syntax import read_python
 
 REL_TOL = 1e-4
 TIMEOUT = 3.0
@@ -56,9 +58,8 @@ def _numbers_equal(prediction: float, reference: float) -> bool:
 
 def _sympy(answer: str):
     from latex2sympy2_extended import latex2sympy
-    from sympy.parsing.sympy_parser import parse_expr
 
-    for parse in (latex2sympy, parse_expr):
+    for parse in (latex2sympy, read_python):
         try:
             return parse(answer)
         except Exception:
