@@ -73,6 +73,13 @@ class RastConfig:
             overrides["vocab_size"] = self.shared_vocab_size
         return overrides
 
+    def section_without_alphas(self) -> dict[str, Any]:
+        """The ``rast`` section less the alphas: what identifies the composite model (alphas change at run time)."""
+        section = self.hf_overrides()["rast"]
+        for pair in section["pairs"]:
+            del pair["alpha"]
+        return section
+
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> "RastConfig":
         """Parse the ``rast`` section of ``hf_overrides``."""

@@ -19,7 +19,7 @@ vLLM refuses a request holding an id >= V before it reaches a small model's embe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
@@ -37,6 +37,8 @@ from rast.config import RastConfig
 
 logger = init_logger(f"vllm.{__name__}")  # under "vllm", whose handler and level vLLM configures
 
+DEFAULT_HEAD_DTYPE = "float32"  # the sub-models' output layers, unless hf_overrides sets "head_dtype"
+
 
 class RastForCausalLM(nn.Module):
     """The RAST composite model, selected by ``hf_overrides`` (see :mod:`rast.config`)."""
@@ -44,7 +46,15 @@ class RastForCausalLM(nn.Module):
     def __init__(self, *, vllm_config: VllmConfig, prefix: str = "") -> None:
         super().__init__()
         base_config = vllm_config.model_config
-        self.rast_config = RastConfig.from_section(base_config.hf_config.rast)
+        hf_config = base_config.hf_config
+        self.rast_config = RastConfig.from_section(hf_config.rast)
+        # the alphas are runtime state (set_alphas), not part of the model: keep them out of the config that vLLM
+        # hashes for its compile caches, so a new alpha reuses the compiled base model
+        hf_config.rast = self.rast_config.section_without_alphas()
+        # every sub-model's output layer in float32 unless hf_overrides names a head_dtype: rounding each model's
+        # logits to bf16 before the difference would add noise of ~alpha * |logit| / 256 to z
+        if getattr(hf_config, "head_dtype", None) is None:
+            hf_config.head_dtype = DEFAULT_HEAD_DTYPE
         base_class, _ = ModelRegistry.resolve_model_cls(self.rast_config.base_architecture, base_config)
         with set_model_tag("rast_base"):
             self.base = initialize_model(vllm_config, prefix=maybe_prefix(prefix, "base"), model_class=base_class)
@@ -55,7 +65,7 @@ class RastForCausalLM(nn.Module):
                                          ("negative", pair.negative, pair.negative_revision)):
                 name = f"{role}_{index}"
                 with set_model_tag(f"rast_{name}"):
-                    small_config = _small_vllm_config(vllm_config, path, revision)
+                    small_config = _small_vllm_config(vllm_config, path, revision, name)
                     self.add_module(name, initialize_model(small_config, prefix=maybe_prefix(prefix, name)))
                 self.secondary_weights.append(DefaultModelLoader.Source(path, revision=revision, prefix=name + "."))
 
@@ -66,6 +76,9 @@ class RastForCausalLM(nn.Module):
         self.sub_model_paths = [base_config.model] + [p.positive for p in pairs] + [p.negative for p in pairs]
         self.sub_models = [self.get_submodule(name) for name in self.sub_model_names]
         self.hidden_sizes = [_hidden_size(model) for model in self.sub_models]
+        ends = torch.tensor(self.hidden_sizes).cumsum(0).tolist()
+        self.hidden_columns = [slice(end - size, end) for size, end in zip(self.hidden_sizes, ends)]
+        self.dtype = base_config.dtype
         self.vocab_size = base_config.get_vocab_size()
         small_vocab_size = min(_vocab_size(model) for model in self.sub_models[1:])
         if self.vocab_size > small_vocab_size:
@@ -109,21 +122,22 @@ class RastForCausalLM(nn.Module):
         if input_ids is None:
             raise ValueError("RAST needs token ids (each sub-model embeds them itself); prompt embeddings are not "
                              "supported")
-        return torch.cat([model(input_ids, positions) for model in self.sub_models], dim=-1)
+        states = torch.empty((input_ids.shape[0], sum(self.hidden_sizes)), dtype=self.dtype,
+                             device=input_ids.device)  # [num_tokens, sum(hidden sizes)]
+        for model, columns in zip(self.sub_models, self.hidden_columns):
+            # copied before the next sub-model runs: under piecewise CUDA graphs a compiled model's output lives in
+            # vLLM's shared graph memory pool (a weak reference), which the next model's graphs may overwrite
+            states[:, columns].copy_(model(input_ids, positions))
+        return states
 
     def compute_logits(self, hidden_states: torch.Tensor) -> torch.Tensor | None:
         # hidden_states: [num_tokens, sum(hidden sizes)], the sub-models' final states side by side
-        logits = [model.compute_logits(h) for model, h in
-                  zip(self.sub_models, torch.split(hidden_states, self.hidden_sizes, dim=-1))]
+        logits = [model.compute_logits(hidden_states[:, columns])
+                  for model, columns in zip(self.sub_models, self.hidden_columns)]
         if logits[0] is None:  # tensor-parallel ranks other than the one that samples
             return None
-        vocab, pairs = self.vocab_size, len(self.alphas)
-        base, positives, negatives = logits[0], logits[1:1 + pairs], logits[1 + pairs:]
-        combined = base.float()  # [num_tokens, V]
-        for alpha, positive, negative in zip(self.alphas, positives, negatives):
-            # small logits: [num_tokens, rows_i >= V], cut to the shared vocabulary
-            combined += alpha * (positive[:, :vocab].float() - negative[:, :vocab].float())
-        return combined
+        pairs = len(self.alphas)
+        return combine_logits(logits[0], logits[1:1 + pairs], logits[1 + pairs:], self.alphas, self.vocab_size)
 
     def load_weights(self, weights: Iterable[tuple[str, torch.Tensor]]) -> set[str]:
         """Route each checkpoint tensor to its sub-model: unprefixed names are the base's, cut to the shared rows."""
@@ -136,6 +150,22 @@ class RastForCausalLM(nn.Module):
         if name.endswith(_VOCAB_INDEXED) and tensor.shape[0] > self.vocab_size:
             return tensor[:self.vocab_size]
         return tensor
+
+
+def combine_logits(base: torch.Tensor, positives: Sequence[torch.Tensor], negatives: Sequence[torch.Tensor],
+                   alphas: torch.Tensor, vocab: int) -> torch.Tensor:
+    """z = base + sum_i alpha_i * (positive_i - negative_i) over the first ``vocab`` ids, in float32.
+
+    base: [T, vocab]; positive_i, negative_i: [T, rows_i >= vocab]; alphas: [pairs] (one per pair) or [T, pairs]
+    (one per row). Two float32 [T, vocab] tensors are the most it allocates (z and one difference, updated in
+    place); a float32 base is updated in place. The rounding is the reference's: the difference, then alpha times it.
+    """
+    z = base.float()  # [T, vocab]
+    difference = torch.empty_like(z)  # [T, vocab]
+    for pair, (positive, negative) in enumerate(zip(positives, negatives, strict=True)):
+        difference.copy_(positive[:, :vocab]).sub_(negative[:, :vocab])
+        z.add_(difference.mul_(alphas[..., pair, None]))  # alpha: [1] or [T, 1]
+    return z
 
 
 # checkpoint tensors whose rows are token ids (the names of Qwen2, Llama, Mistral and most decoder checkpoints)
@@ -151,11 +181,17 @@ _SHARED_MODEL_SETTINGS = ("tokenizer", "tokenizer_mode", "tokenizer_revision", "
                           "hf_token", "disable_sliding_window", "model_impl")
 
 
-def _small_vllm_config(vllm_config: VllmConfig, path: str, revision: str | None) -> VllmConfig:
-    """A copy of the engine's config whose model config describes the small checkpoint at ``path``."""
+def _small_vllm_config(vllm_config: VllmConfig, path: str, revision: str | None, name: str) -> VllmConfig:
+    """A copy of the engine's config whose model config describes the small checkpoint at ``path``.
+
+    Its hf_config carries the sub-model's name: vLLM's ahead-of-time compile cache is keyed by the config's hash and
+    not by the model tag, and a compiled graph holds its attention layers' names (hence which KV cache it uses), so
+    two sub-models of one checkpoint (a negative shared by two pairs, dummy-weight checks) must not share an artifact.
+    """
     base = vllm_config.model_config
-    shared = {name: getattr(base, name) for name in _SHARED_MODEL_SETTINGS}
-    small = ModelConfig(model=path, revision=revision, skip_tokenizer_init=True, **shared)
+    shared = {setting: getattr(base, setting) for setting in _SHARED_MODEL_SETTINGS}
+    overrides = {"rast_sub_model": name, "head_dtype": base.hf_config.head_dtype}
+    small = ModelConfig(model=path, revision=revision, skip_tokenizer_init=True, hf_overrides=overrides, **shared)
     get_model_architecture(small)  # resolve early, so an unsupported architecture fails here
     return replace(vllm_config, model_config=small, quant_config=None)
 
