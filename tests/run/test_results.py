@@ -1,16 +1,18 @@
 """The results directory without an engine: resumable prediction files, run configs, directory names, seeds."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from rast.config import ModelPair, RastConfig
 from rast.experiment import (ExperimentError, directory_name, plan_directory, prepare_directory, problem_seed,
                              sweep_configs)
-from rast.results import DirectoryLock, PredictionFiles, ResultsInUse, read_run_config, write_run_config
+from rast.results import (DirectoryLock, PairSettings, PredictionFiles, ResultsInUse, RunSettings, read_run_config,
+                          write_run_config)
 
-SETTINGS = {"num_problems": 3, "temperature": 1.0, "top_p": 0.95, "max_tokens": 16, "seed": 0, "num_runs": 2,
-            "prompt_template": "original", "stop": ["\nQuestion:"], "stop_token_ids": [0, 2], "dtype": "float32",
-            "max_model_len": None}
+SETTINGS = RunSettings(dataset="demo", num_problems=3, base_model="base", pairs=(), temperature=1.0, top_p=0.95,
+                       max_tokens=16, seed=0, num_runs=2, prompt_template="original", stop=("\nQuestion:",),
+                       stop_token_ids=(0, 2), dtype="float32", max_model_len=None)
 
 
 def read(files: PredictionFiles) -> list[list[dict]]:
@@ -65,12 +67,12 @@ def test_problem_seeds_are_fixed_by_seed_and_index():
 
 
 def test_a_directory_of_a_different_run_is_refused_unless_overwritten(tmp_path):
-    plan = plan_directory(str(tmp_path), "demo", "base", None, SETTINGS)
+    plan = plan_directory(str(tmp_path), "base", None, SETTINGS)
     prepare_directory(plan, overwrite=False)  # nothing there yet
-    write_run_config(plan.directory, {"settings": plan.settings})
+    write_run_config(plan.directory, {"settings": plan.settings.as_json()})
     plan.files().append([rows(0), rows(0)])
     prepare_directory(plan, overwrite=False)  # same run: resumable
-    other = plan_directory(str(tmp_path), "demo", "base", None, {**SETTINGS, "num_problems": 2})
+    other = plan_directory(str(tmp_path), "base", None, replace(SETTINGS, num_problems=2))
     with pytest.raises(ExperimentError, match="num_problems 3, not 2"):
         prepare_directory(other, overwrite=False)
     prepare_directory(other, overwrite=True)
@@ -78,16 +80,30 @@ def test_a_directory_of_a_different_run_is_refused_unless_overwritten(tmp_path):
 
 
 def test_prediction_files_without_a_run_config_are_refused(tmp_path):
-    plan = plan_directory(str(tmp_path), "demo", "base", None, SETTINGS)
+    plan = plan_directory(str(tmp_path), "base", None, SETTINGS)
     plan.files().append([rows(0), rows(0)])
     with pytest.raises(ExperimentError, match="no run_config.json"):
         prepare_directory(plan, overwrite=False)
 
 
 def test_run_config_round_trips(tmp_path):
-    write_run_config(tmp_path, {"settings": SETTINGS})
-    assert read_run_config(tmp_path) == json.loads(json.dumps({"settings": SETTINGS}))
+    write_run_config(tmp_path, {"settings": SETTINGS.as_json()})
+    assert read_run_config(tmp_path) == {"settings": SETTINGS.as_json()}
     assert read_run_config(tmp_path / "absent") is None
+
+
+def test_run_settings_are_recorded_in_the_run_config_format():
+    """run_config.json's settings keep their keys and JSON types; a misspelt setting fails where it is written."""
+    settings = replace(SETTINGS, pairs=(PairSettings("/m/p", "/m/n", 0.5),))
+    assert settings.as_json() == {
+        "dataset": "demo", "num_problems": 3, "base_model": "base",
+        "pairs": [{"positive": "/m/p", "negative": "/m/n", "alpha": 0.5}], "temperature": 1.0, "top_p": 0.95,
+        "max_tokens": 16, "seed": 0, "num_runs": 2, "prompt_template": "original", "stop": ["\nQuestion:"],
+        "stop_token_ids": [0, 2], "dtype": "float32", "max_model_len": None}
+    with pytest.raises(TypeError, match="num_run"):
+        replace(SETTINGS, num_run=3)
+    with pytest.raises(AttributeError, match="num_run"):
+        SETTINGS.num_run
 
 
 def test_sweep_configs_vary_pair_0_and_keep_or_follow_the_others(tiny_models):

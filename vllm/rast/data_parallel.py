@@ -110,7 +110,7 @@ def run_data_parallel(plans: Sequence[Any], problems: Sequence[Any], make_engine
     jobs: list[list[tuple]] = [[] for _ in range(num_replicas)]
     for each in plans:
         for rank, bounds in enumerate(shards[each.directory]):
-            files = shard_files(each.directory, bounds, each.settings["num_runs"])
+            files = shard_files(each.directory, bounds, each.settings.num_runs)
             jobs[rank].append((each.alphas, list(problems[bounds[0]:bounds[1]]), files, each.settings))
 
     ray.init(address=ray_address, ignore_reinit_error=True)

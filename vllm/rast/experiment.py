@@ -14,12 +14,8 @@ from typing import Any
 
 from rast.api import rast_config
 from rast.config import RastConfig
-from rast.results import PredictionFiles, clear_results, complete_lines_end, has_results, read_run_config
-
-# Settings that decide what a results directory holds: continuing into a directory whose run_config.json differs
-# in any of them would mix two experiments in one file.
-IDENTITY_KEYS = ("dataset", "num_problems", "base_model", "pairs", "temperature", "top_p", "max_tokens", "seed",
-                 "num_runs", "prompt_template", "stop", "stop_token_ids", "dtype", "max_model_len")
+from rast.results import (PairSettings, PredictionFiles, RunSettings, clear_results, complete_lines_end, has_results,
+                          read_run_config)
 
 
 class ExperimentError(ValueError):
@@ -42,11 +38,11 @@ class Plan:
 
     directory: Path
     alphas: list[float]
-    settings: dict[str, Any]
+    settings: RunSettings
 
     def files(self) -> PredictionFiles:
         """The directory's prediction files, one per run."""
-        return PredictionFiles(self.directory, self.settings["num_runs"])
+        return PredictionFiles(self.directory, self.settings.num_runs)
 
     def done(self) -> int:
         """How many problems every prediction file already holds."""
@@ -119,15 +115,12 @@ def model_id(model: str) -> str:
     return str(path.resolve()) if path.exists() else model
 
 
-def plan_directory(output_dir: str, dataset: str, base: str, config: RastConfig | None,
-                   settings: dict[str, Any]) -> Plan:
-    """The results directory of ``base`` shifted by ``config`` (at its alphas), with its identity settings."""
-    pairs = [] if config is None else [
-        {"positive": model_id(p.positive), "negative": model_id(p.negative), "alpha": p.alpha} for p in config.pairs
-    ]
-    identity = {**settings, "dataset": dataset, "base_model": model_id(base), "pairs": pairs}
-    directory = Path(output_dir) / dataset / directory_name(base, config, settings["temperature"])
-    return Plan(directory, [] if config is None else config.alphas, {key: identity[key] for key in IDENTITY_KEYS})
+def plan_directory(output_dir: str, base: str, config: RastConfig | None, settings: RunSettings) -> Plan:
+    """The results directory of ``base`` shifted by ``config`` (at its alphas): ``settings`` with its pairs."""
+    pairs = () if config is None else tuple(
+        PairSettings(model_id(p.positive), model_id(p.negative), p.alpha) for p in config.pairs)
+    directory = Path(output_dir) / settings.dataset / directory_name(base, config, settings.temperature)
+    return Plan(directory, [] if config is None else config.alphas, replace(settings, pairs=pairs))
 
 
 def check_output_dir(output_dir: str) -> None:
@@ -164,9 +157,7 @@ def prepare_directory(plan: Plan, overwrite: bool) -> None:
     if previous is None:
         raise ExperimentError(f"{plan.directory} holds prediction files but no run_config.json: choose another "
                               "--output_dir or pass --overwrite to start it afresh")
-    recorded = previous.get("settings", {})
-    differences = [f"{key} {recorded.get(key)!r}, not {value!r}" for key, value in plan.settings.items()
-                   if recorded.get(key) != value]
+    differences = plan.settings.differences(previous.get("settings", {}))
     if differences:
         raise ExperimentError(f"{plan.directory} holds results of a different run ({'; '.join(differences)}): choose "
                               "another --output_dir or pass --overwrite to start it afresh")

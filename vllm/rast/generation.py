@@ -22,18 +22,18 @@ from typing import Any
 from tqdm import tqdm
 
 from rast.experiment import Problem, problem_seed
-from rast.results import PredictionFiles
+from rast.results import PredictionFiles, RunSettings
 
 
-def sampling_params(problem: Problem, settings: dict[str, Any]):
+def sampling_params(problem: Problem, settings: RunSettings):
     """``num_runs`` samples of one problem, seeded by (seed, problem index), with the run's stops."""
     from vllm import SamplingParams
     from vllm.sampling_params import RequestOutputKind
 
-    return SamplingParams(n=settings["num_runs"], seed=problem_seed(settings["seed"], problem.idx),
-                          temperature=settings["temperature"], top_p=settings["top_p"],
-                          max_tokens=settings["max_tokens"], stop=settings["stop"],
-                          stop_token_ids=settings["stop_token_ids"], output_kind=RequestOutputKind.FINAL_ONLY)
+    return SamplingParams(n=settings.num_runs, seed=problem_seed(settings.seed, problem.idx),
+                          temperature=settings.temperature, top_p=settings.top_p, max_tokens=settings.max_tokens,
+                          stop=list(settings.stop), stop_token_ids=list(settings.stop_token_ids),
+                          output_kind=RequestOutputKind.FINAL_ONLY)
 
 
 def stream(llm: Any, requests: Sequence[tuple[Any, Any]], window: int | None = None) -> Iterator[tuple[int, Any]]:
@@ -76,7 +76,7 @@ def rows_per_run(problems: Sequence[Problem], outputs: Sequence[Any], num_runs: 
     return rows
 
 
-def generate_into(llm: Any, problems: Sequence[Problem], files: PredictionFiles, settings: dict[str, Any],
+def generate_into(llm: Any, problems: Sequence[Problem], files: PredictionFiles, settings: RunSettings,
                   window: int | None, description: str) -> None:
     """Generate every problem the files do not hold yet, appending each as soon as all earlier ones are written."""
     start = files.resume()
@@ -95,7 +95,7 @@ def generate_into(llm: Any, problems: Sequence[Problem], files: PredictionFiles,
             while written + len(ready) in finished:
                 ready.append(finished.pop(written + len(ready)))
             if ready:
-                files.append(rows_per_run(todo[written:written + len(ready)], ready, settings["num_runs"]))
+                files.append(rows_per_run(todo[written:written + len(ready)], ready, settings.num_runs))
                 written += len(ready)
                 progress.update(len(ready))
             progress.set_postfix(finished=start + written + len(finished), samples=samples,

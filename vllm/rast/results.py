@@ -13,10 +13,50 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 CONFIG_FILE = "run_config.json"
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    """One (positive, negative) pair of a run, as recorded: checkpoint paths made absolute, or hub ids."""
+
+    positive: str
+    negative: str
+    alpha: float
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a results directory holds (``run_config.json``'s ``settings``): continuing a directory whose recorded
+    settings differ in any field would mix two experiments in one file. ``pairs`` is empty for a model alone."""
+
+    dataset: str
+    num_problems: int
+    base_model: str
+    pairs: tuple[PairSettings, ...]
+    temperature: float
+    top_p: float
+    max_tokens: int
+    seed: int
+    num_runs: int
+    prompt_template: str
+    stop: tuple[str, ...]
+    stop_token_ids: tuple[int, ...]
+    dtype: str
+    max_model_len: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The settings as ``run_config.json`` records them (lists, not tuples)."""
+        return json.loads(json.dumps(asdict(self)))
+
+    def differences(self, recorded: dict[str, Any]) -> list[str]:
+        """``"field recorded, not ours"`` for every field where ``recorded`` (a run_config's settings) differs."""
+        return [f"{key} {recorded.get(key)!r}, not {value!r}" for key, value in self.as_json().items()
+                if recorded.get(key) != value]
 
 
 def prediction_path(directory: Path, run: int) -> Path:

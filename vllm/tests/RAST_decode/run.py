@@ -26,8 +26,8 @@ from rast import RastConfigError
 from rast.cli import OneLineParser
 from rast.config import check_alpha
 from rast.experiment import (ExperimentError, Plan, Problem, check_output_dir, check_prompts_fit, load_problems,
-                             plan_directory, prepare_directory, sweep_configs, versions)
-from rast.results import DirectoryLock
+                             model_id, plan_directory, prepare_directory, sweep_configs, versions)
+from rast.results import DirectoryLock, RunSettings
 
 PAIR_SUFFIXES = ("", "1", "2")
 
@@ -124,17 +124,17 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)
     check_prompts_fit(problems, tokenizer, args.max_model_len)
     stop = default_stops(args.prompt_template) if args.stop is None else args.stop
-    settings = {"num_problems": len(problems), "temperature": args.decoding_temperature, "top_p": args.top_p,
-                "max_tokens": args.max_tokens, "seed": args.seed, "num_runs": args.num_runs,
-                "prompt_template": args.prompt_template, "stop": stop,
-                "stop_token_ids": stop_token_ids(args.base_model, tokenizer),
-                "dtype": args.dtype, "max_model_len": args.max_model_len}
+    settings = RunSettings(dataset=dataset, num_problems=len(problems), base_model=model_id(args.base_model), pairs=(),
+                           temperature=args.decoding_temperature, top_p=args.top_p, max_tokens=args.max_tokens,
+                           seed=args.seed, num_runs=args.num_runs, prompt_template=args.prompt_template,
+                           stop=tuple(stop), stop_token_ids=tuple(stop_token_ids(args.base_model, tokenizer)),
+                           dtype=args.dtype, max_model_len=args.max_model_len)
     check_sampling(problems[0], settings)
     if args.data_parallel_size > 1:
         from rast.data_parallel import check_ray_address
 
         check_ray_address(args.ray_address)
-    plans = [plan_directory(args.output_dir, dataset, args.base_model, config, settings) for config in configs]
+    plans = [plan_directory(args.output_dir, args.base_model, config, settings) for config in configs]
     locks = []
     try:
         for each in plans:
@@ -147,7 +147,7 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
     return problems, plans, locks
 
 
-def check_sampling(problem: Problem, settings: dict) -> None:
+def check_sampling(problem: Problem, settings: RunSettings) -> None:
     """Build vLLM's own sampling parameters once, so it refuses bad settings before any model work."""
     from rast.generation import sampling_params
 
@@ -193,7 +193,7 @@ def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) ->
     def record_settings() -> None:
         recorded_versions = versions()
         for each in todo:
-            write_run_config(each.directory, {"settings": each.settings, "arguments": vars(args),
+            write_run_config(each.directory, {"settings": each.settings.as_json(), "arguments": vars(args),
                                               "versions": recorded_versions})
 
     make_engine = engine_factory(args, todo[0].alphas)
@@ -224,7 +224,7 @@ def report(args: argparse.Namespace, problems: list[Problem], plans: list[Plan])
     for each in plans:
         print(f"{args.num_runs} prediction files of {len(problems)} problems in {each.directory}")
     print("score them with:\n  cd ../simplerl_math_eval && python math_eval_pred.py "
-          f"--data_names {plans[0].settings['dataset']} --k {args.num_runs} --num_questions {len(problems)} "
+          f"--data_names {plans[0].settings.dataset} --k {args.num_runs} --num_questions {len(problems)} "
           f"--evaluation_mode pass --res_dir {directories}")
 
 
