@@ -16,15 +16,29 @@ FAST = ["tests/engine/test_bad_input.py::test_missing_model_path",  # RastLLM in
         "tests/test_offline.py::test_rast_llm"]
 
 
-def collected(*args: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return {line.split("[")[0] for line in done.stdout.splitlines() if "::" in line}
+# one collection in a fresh process, printing each test's tier
+COLLECT = """
+import sys
+import pytest
+
+class Tiers:
+    def pytest_collection_finish(self, session):
+        for item in session.items:
+            print("TIER", item.nodeid.split("[")[0], "engine" if item.get_closest_marker("engine") else "fast")
+
+sys.exit(pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *sys.argv[1:]], plugins=[Tiers()]))
+"""
 
 
 def test_engine_tests_are_marked_and_the_others_are_not():
     files = sorted({test.split("::")[0] for test in ENGINE + FAST})
-    engine, fast = collected("-m", "engine", *files), collected("-m", "not engine", *files)
-    assert set(ENGINE) <= engine and not set(ENGINE) & fast
-    assert set(FAST) <= fast and not set(FAST) & engine
+    done = subprocess.run([sys.executable, "-c", COLLECT, *files], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tiers = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("TIER "):
+            _, test, tier = line.split()
+            tiers.setdefault(test, set()).add(tier)
+    assert {test: tiers.get(test) for test in ENGINE} == {test: {"engine"} for test in ENGINE}
+    assert {test: tiers.get(test) for test in FAST} == {test: {"fast"} for test in FAST}
