@@ -10,6 +10,7 @@ from collections.abc import Sequence
 # subcommand -> (module with a main(argv) function, one-line help); modules are imported only when chosen
 SUBCOMMANDS = {
     "serve": ("rast.serve", "serve RAST through vLLM's OpenAI-compatible server"),
+    "check": ("rast.check", "is RAST right on this machine? float32 tokens against the reference, in minutes"),
 }
 
 
