@@ -42,12 +42,31 @@ class Graded:
 
 
 def _read_predictions(path: Path) -> list[dict]:
-    """The lines of one prediction file; each must be a JSON object with a ``model_output``."""
-    rows = read_jsonl(path)
+    """The lines of one prediction file; each must be a JSON object whose ``model_output`` is a string."""
+    try:
+        rows = read_jsonl(path)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: line {_first_non_utf8_line(path)} is not UTF-8 text; fix or regenerate the "
+                         "file") from None
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or "model_output" not in row:
             raise ValueError(f"{path}: line {number} has no 'model_output' field; fix or regenerate the file")
+        if not isinstance(row["model_output"], str):
+            written = "null" if row["model_output"] is None else type(row["model_output"]).__name__
+            raise ValueError(f"{path}: line {number} has a 'model_output' that is {written}, not text; fix or "
+                             "regenerate the file")
     return rows
+
+
+def _first_non_utf8_line(path: Path) -> int:
+    """The number of the first line of ``path`` that is not valid UTF-8."""
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
 def read_runs(res_dir: Path, k: int) -> list[list[dict]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from simplerl_math_eval.normalize import (
+    MAX_ANSWER_CHARS,
     Number,
     assigned_name,
     clean,
@@ -139,7 +140,10 @@ def _structures_equal(a: _Structure, b: _Structure) -> bool | None:
 
 
 def fast_equal(prediction: str, reference: str) -> bool | None:
-    """Decide cheap cases in-process: True/False, or None when sympy is needed."""
+    """Decide cheap cases in-process: True/False, or None when sympy is needed. An answer longer than
+    MAX_ANSWER_CHARS is right only when written exactly as the reference (it is not read)."""
+    if max(len(prediction), len(reference)) > MAX_ANSWER_CHARS:
+        return prediction == reference
     if max(len(prediction), len(reference)) > FAST_PATH_MAX_CHARS:
         return True if prediction == reference else None
     p_text, r_text = clean(prediction), clean(reference)

@@ -7,6 +7,7 @@ Run from inside simplerl_math_eval/, e.g.
 
 import argparse
 import json
+import re
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -116,11 +117,20 @@ def format_table(rows: list[tuple[str, dict]], ks: list[int], mode: str, legacy:
     return "\n".join([render(header), "  ".join("-" * w for w in widths)] + [render(r) for r in lines])
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escape sequences, line breaks, bidirectional overrides) written
+    as escapes (``\\x1b``, ``\\n``, ``\\u202e``), so model text printed to a terminal cannot act on it."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def format_answers(res_dir: str, graded) -> str:
     """Per problem: the gold answer, then each run's extracted answer, marked x when wrong."""
     lines = [f"answers in {res_dir}:"]
     for j, idx in enumerate(graded.idxs):
-        answers = [p + ("" if ok else " x") for p, ok in zip(graded.predictions[j], graded.correct[j])]
+        answers = [printable(p) + ("" if ok else " x") for p, ok in zip(graded.predictions[j], graded.correct[j])]
         lines.append(f"  [{idx}] gold {graded.golds[j]!r}: " + " | ".join(answers))
     return "\n".join(lines)
 

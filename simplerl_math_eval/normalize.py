@@ -46,25 +46,27 @@ _ASSIGNMENT = re.compile(
 
 
 def _strip_outer_brackets(s: str) -> str:
-    """Drop braces around the whole answer, and parentheses around a whole answer that is not a tuple."""
-    while len(s) >= 2 and s[0] + s[-1] in ("{}", "()") and _closing_index(s, 0) == len(s) - 1:
-        if s[0] == "(" and len(split_top_level(s[1:-1])) > 1:
+    """Drop braces around the whole answer, and parentheses around a whole answer that is not a tuple (brackets
+    matched in one pass: linear in the answer, however deep)."""
+    closing, depth_with_comma, depth, open_brackets = {}, set(), 0, []
+    for i, ch in enumerate(s):
+        if ch in "([{":
+            open_brackets.append(i)
+        elif ch in ")]}" and open_brackets:
+            closing[open_brackets.pop()] = i
+        elif ch == ",":
+            depth_with_comma.add(len(open_brackets))
+    lo, hi = 0, len(s) - 1
+    while hi > lo and s[lo] + s[hi] in ("{}", "()") and closing.get(lo) == hi:
+        depth += 1
+        if s[lo] == "(" and depth in depth_with_comma:  # a tuple: a comma right inside these parentheses
             break
-        s = s[1:-1].strip()
-    return s
-
-
-def _closing_index(s: str, start: int) -> int:
-    """Index of the bracket closing the one at ``start`` (any bracket type), or -1."""
-    depth = 0
-    for i in range(start, len(s)):
-        if s[i] in "([{":
-            depth += 1
-        elif s[i] in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+        lo, hi = lo + 1, hi - 1
+        while lo <= hi and s[lo].isspace():
+            lo += 1
+        while hi >= lo and s[hi].isspace():
+            hi -= 1
+    return s[lo:hi + 1]
 
 
 # A mixed number in plain text: "4 4/9" (the fraction proper), not "11 7/6" or "2 3" across a line break.
@@ -85,11 +87,20 @@ def _clock(match: re.Match) -> str:
     return f"{hours}:{minutes}"
 
 
+# Longer answers are not normalised (``clean`` returns them as written) and are graded by exact equality only
+# (grader.fast_equal): the regular expressions below are linear on what a model plausibly writes, not on every
+# adversarial string, and this bound keeps their worst case to milliseconds.
+MAX_ANSWER_CHARS = 4000
+
+
 @lru_cache(maxsize=1 << 16)
 def clean(answer: str, keep_equation: bool = False) -> str:
     """Remove presentation-only LaTeX (``\\left``, ``\\dfrac``, degrees, units, ``x =``) from an answer;
-    ``keep_equation`` keeps a leading ``x =``."""
-    s = answer.replace("\n", " ").strip()
+    ``keep_equation`` keeps a leading ``x =``. Runs of whitespace become one space. An answer longer than
+    MAX_ANSWER_CHARS is returned stripped, unchanged otherwise."""
+    if len(answer) > MAX_ANSWER_CHARS:
+        return answer.strip()
+    s = " ".join(answer.split())  # one space per run: no rule below scans a long run from each of its positions
     s = _TIME.sub(_clock, s)
     s = _MIXED.sub(_mixed, s)
     if _TRIG.search(s):

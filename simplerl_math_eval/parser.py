@@ -5,9 +5,14 @@ import re
 from rast_benchmarks import gold_answer
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\b")
+_BRACE = re.compile(r"[{}]")
+_SPACES = re.compile(r"\s*")
+_BARE_BOX = re.compile(r"\s+([^\s$]+)")
 _INLINE_MATH = re.compile(r"^\$+(.*?)\$+|^\\\((.*?)\\\)|^\\\[(.*?)\\\]", re.S)
 _TEXT_WRAPPED = re.compile(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}")
-_MATH_SEGMENT = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+# A segment never spans another opener of its kind: an unclosed "\\(" scans only up to the next one (linear).
+_MATH_SEGMENT = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\(((?:(?!\\\().)+?)\\\)|\\\[((?:(?!\\\[).)+?)\\\]", re.S)
 # Boxes joined only by these belong to one answer ("\boxed{2} and \boxed{3}").
 _BOX_JOINER = re.compile(
     r"[\s$,;.]*(?:(?:and|or|et|und|y|和|或|\\text\{\s*(?:and|or)\s*\}|\\q?quad|\\[,;:!])[\s$,;]*)*", re.I)
@@ -17,7 +22,8 @@ _BOX_JOINER = re.compile(
 # pattern whose words are all absent from a response is not run on it.
 _SENTENCE_END = r"(?=\n|\.(?:\s|$)|。|$)"
 _PHRASES: list[tuple[str, tuple[str, ...]]] = [
-    (r"final answer is\s*(?P<answer>.*?)\s*\.?\s*I hope it is correct", ("final answer is",)),  # Minerva
+    # Minerva; the answer never spans another "final answer is" (linear when "I hope" never comes)
+    (r"final answer is\s*(?P<answer>(?:(?!final answer is).)*?)\s*\.?\s*I hope it is correct", ("final answer is",)),
     (r"(?:answer|result)(?:\s+is|\s*:)\s*:?\s*(?P<answer>.*?)" + _SENTENCE_END, ("answer", "result")),
     (r"(?:答案|结果)\s*(?:是|为|:|：)\s*(?P<answer>.*?)" + _SENTENCE_END, ("答案", "结果")),
     (
@@ -40,8 +46,6 @@ _NUMBER_LIKE = re.compile(
     r"|(?<![\^\w])-?\d{1,3}(?: \d{3})+(?![\d/])"  # thousands grouped by spaces: 1 000
     r"|(?<![\^\w])-?\d[\d,]*(?:\.\d+)?" + _PERCENT + r"|(?<![\^\w])-?\.\d+"
 )
-# A comma closing an answer, inside its math or not ("$\\frac{1}{3},$"); "1, 2, 3, ..." has none (a list goes on).
-_TRAILING_COMMA = re.compile(r"\s*[,;]\s*(\$*)$")
 # A response that is nothing but numbers joined by operators ("11 + 4/9") is its own answer.
 _ARITHMETIC = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*[-+*/]\s*\d+(?:\.\d+)?)+\s*")
 # Words in an answer phrase's text (outside math and LaTeX commands): two or more make it a sentence.
@@ -49,39 +53,35 @@ _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _CONNECTOR = re.compile(r"\s(?:is|are|was|equals|=)\s", re.I)
 
 
-def _braced(text: str, start: int) -> str | None:
-    """Content of the brace group opening at ``text[start]``, nested braces allowed."""
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : i]
-    return None
+def _closing_braces(text: str) -> dict[int, int]:
+    """For each ``{`` of ``text`` that is closed, the index of the ``}`` closing it (one pass: linear in the text)."""
+    closing, open_braces = {}, []
+    for brace in _BRACE.finditer(text):
+        if brace.group() == "{":
+            open_braces.append(brace.start())
+        elif open_braces:
+            closing[open_braces.pop()] = brace.start()
+    return closing
 
 
-def _boxes(text: str) -> list[tuple[int, int, str]]:
-    """Every ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` as (start, end, content)."""
-    boxes = []
+def _boxes(text: str) -> list[tuple[int, int, int, int]]:
+    """Every ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` as (start, end, content start, content end)."""
+    boxes, closing = [], None
     for match in _BOXED.finditer(text):
-        rest = text[match.end() :]
-        stripped = rest.lstrip()
-        if stripped.startswith("{"):
-            start = match.end() + len(rest) - len(stripped)
-            content = _braced(text, start)
-            if content is not None:
-                boxes.append((match.start(), start + len(content) + 2, content))
-        elif token := re.match(r"\s+([^\s$]+)", rest):
-            boxes.append((match.start(), match.end() + token.end(), token.group(1)))
+        brace = _SPACES.match(text, match.end()).end()
+        if text.startswith("{", brace):
+            closing = _closing_braces(text) if closing is None else closing
+            if brace in closing:
+                boxes.append((match.start(), closing[brace] + 1, brace + 1, closing[brace]))
+        elif token := _BARE_BOX.match(text, match.end()):
+            boxes.append((match.start(), token.end(), token.start(1), token.end(1)))
     return boxes
 
 
 def last_boxed(text: str) -> str | None:
     """Content of the last ``\\boxed{...}`` / ``\\fbox{...}`` / ``\\boxed 5`` in ``text``."""
     boxes = _boxes(text)
-    return boxes[-1][2] if boxes else None
+    return text[boxes[-1][2]:boxes[-1][3]] if boxes else None
 
 
 def _final_boxes(text: str) -> tuple[int, str] | None:
@@ -89,18 +89,29 @@ def _final_boxes(text: str) -> tuple[int, str] | None:
     boxes = _boxes(text)
     if not boxes:
         return None
-    group = [boxes[-1]]
-    for box in reversed(boxes[:-1]):
-        if not _BOX_JOINER.fullmatch(text[box[1] : group[0][0]]):
+    first = len(boxes) - 1
+    while first > 0:  # a box around the next one (nested) is not joined to it
+        before, after = boxes[first - 1][1], boxes[first][0]
+        if before > after or not _BOX_JOINER.fullmatch(text, before, after):
             break
-        group.insert(0, box)
-    contents = list(dict.fromkeys(_strip(content) for _, _, content in group))
-    return group[0][0], ", ".join(contents)
+        first -= 1
+    written = dict.fromkeys(text[start:end] for _, _, start, end in boxes[first:])
+    contents = list(dict.fromkeys(_strip(content) for content in written))
+    return boxes[first][0], ", ".join(contents)
+
+
+def _drop_trailing_comma(answer: str) -> str:
+    """A comma closing an answer, inside its math or not ("$\\frac{1}{3},$"); "1, 2, 3, ..." has none (a list
+    goes on)."""
+    core = answer.rstrip("$")
+    dollars = answer[len(core):]
+    core = core.rstrip()
+    return core[:-1].rstrip() + dollars if core.endswith((",", ";")) else answer
 
 
 def _strip(answer: str) -> str:
     """Remove math delimiters, a whole-answer ``\\text{}`` and trailing punctuation."""
-    s = _TRAILING_COMMA.sub(r"\1", answer.strip())
+    s = _drop_trailing_comma(answer.strip())
     for _ in range(3):
         s = s.strip().rstrip(".。").strip()
         m = _INLINE_MATH.match(s)

@@ -103,3 +103,94 @@ def test_python_syntax_builds_what_parse_expr_builds(text):
 def test_python_syntax_refuses_what_is_not_mathematics(text):
     with pytest.raises(Refused):
         read_python(text)
+
+
+# ---------------------------------------------------------------- nothing a model writes hangs or crashes scoring
+
+DEPTH = 100_000
+TEN_MB = 10_000_000
+# Responses that made a string rule quadratic (or worse); each is built in the subprocess from its expression.
+PATHOLOGICAL = {
+    "nested braces in a box": f"'\\\\boxed{{' + '{{' * {DEPTH} + '1' + '}}' * {DEPTH} + '}}'",
+    "nested parentheses in a box": f"'\\\\boxed{{' + '(' * {DEPTH} + '1' + ')' * {DEPTH} + '}}'",
+    "nested boxes": f"'\\\\boxed{{' * {DEPTH} + '1' + '}}' * {DEPTH}",
+    "10 MB of boxes": f"'\\\\boxed{{1}}' * {TEN_MB // 9}",
+    "10 MB of text": f"'The value is 3 and we go on. ' * {TEN_MB // 29}",
+    "repeated final answer": f"'final answer is ' * {TEN_MB // 16}",
+    "unclosed inline math": f"'\\\\(' * {TEN_MB // 2}",
+    "unclosed display math": f"'\\\\[' * {TEN_MB // 2}",
+    "long whitespace in a box": f"'\\\\boxed{{1' + ' ' * {TEN_MB} + '2}}'",
+    "long whitespace after a number": f"'\\\\boxed{{1' + ' ' * {DEPTH} + 'x}}'",
+    "trailing units": f"'\\\\boxed{{5' + '\\\\text{{cm}}' * {DEPTH} + '}}'",
+    "unclosed roots": f"'\\\\boxed{{' + '\\\\sqrt[' * {DEPTH} + '}}'",
+}
+SCORE_ONE = """
+import sys
+from simplerl_math_eval.grader import fast_equal
+from simplerl_math_eval.normalize import compact
+from simplerl_math_eval.original import original_extract
+from simplerl_math_eval.parser import extract_answer
+text = eval(sys.argv[1])  # the test's own expression, never model text
+for answer in (extract_answer(text, "math"), original_extract(text), text):
+    compact(answer), fast_equal(answer, "1"), fast_equal("1", answer)
+"""
+
+
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_pathological_responses_are_read_in_seconds(name):
+    try:
+        result = subprocess.run([sys.executable, "-c", SCORE_ONE, PATHOLOGICAL[name]], cwd=REPO,
+                                capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"reading {name} took more than 60 s")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def write_results(res_dir: Path, lines: list[bytes]) -> None:
+    res_dir.mkdir(parents=True, exist_ok=True)
+    (res_dir / "prediction-0.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+def run_cli(res_dir: Path, *flags: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    lines = (res_dir / "prediction-0.jsonl").read_bytes().count(b"\n")
+    return subprocess.run([sys.executable, "math_eval_pred.py", "--data_names", "demo", "--k", "1",
+                           "--num_questions", str(lines), "--res_dir", str(res_dir), *flags],
+                          cwd=REPO / "simplerl_math_eval", capture_output=True, timeout=timeout)
+
+
+def test_show_answers_on_deep_and_huge_responses_finishes(tmp_path):
+    outputs = ["\\boxed{" + "{" * 50_000 + "1" + "}" * 50_000 + "}", "\\boxed{1}" * 1_000_000,
+               "\\boxed{" * 50_000 + "1" + "}" * 50_000, "\\boxed{1}"]
+    write_results(tmp_path / "demo", [json.dumps({"idx": j, "answer": "1", "model_output": o}).encode()
+                                      for j, o in enumerate(outputs)])
+    try:
+        result = run_cli(tmp_path / "demo", "--show_answers", "--timeout", "2", timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.fail("--show_answers took more than 240 s")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "demo" / "metrics.json").read_text())["num_problems"] == 4
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    (b'{"idx": 1, "answer": "1", "model_output": null}', "'model_output' that is null"),
+    (b'{"idx": 1, "answer": "1", "model_output": 12}', "'model_output' that is int"),
+    (b'{"idx": 1, "answer": "1", "model_output": "\\\\boxed{1} \xff\xfe"}', "not UTF-8"),
+])
+def test_a_bad_model_output_is_one_line_naming_file_and_line(tmp_path, line, problem):
+    good = json.dumps({"idx": 0, "answer": "1", "model_output": "\\boxed{1}"}).encode()
+    write_results(tmp_path / "demo", [good, line])
+    result = run_cli(tmp_path / "demo")
+    stderr = result.stderr.decode()
+    assert result.returncode == 2 and len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith("error: ") and "prediction-0.jsonl: line 2" in stderr and problem in stderr, stderr
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["prediction-0.jsonl"]
+
+
+def test_show_answers_prints_control_characters_escaped(tmp_path):
+    output = "\\boxed{7\x1b[2J\x1b]0;owned\x07\u202e}"
+    write_results(tmp_path / "demo", [json.dumps({"idx": 0, "answer": "1", "model_output": output}).encode()])
+    result = run_cli(tmp_path / "demo", "--show_answers")
+    assert result.returncode == 0, result.stderr[-2000:]
+    stdout = result.stdout.decode()
+    assert "\x1b" not in stdout and "\x07" not in stdout and "\u202e" not in stdout
+    assert "7\\x1b[2J\\x1b]0;owned\\x07\\u202e x" in stdout
