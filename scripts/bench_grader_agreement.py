@@ -4,7 +4,9 @@ pairs.jsonl holds (prediction, gold, verdict, source) answer pairs, responses.js
 responses (response, gold, verdict, source); both are checked by tests/evaluator/test_cases.py.
 held_out.jsonl holds either kind from other graders' test suites (NeMo-Skills, MARIO_EVAL, verl,
 lm-evaluation-harness, Qwen2.5-Math) that no rule was tuned against and no test checks: a held-out
-measure. Prints, per table and per source, how often each method gives the recorded verdict:
+measure. false_positives.jsonl holds unequal pairs some grader calls equal (checked by test_cases.py: ours must
+call none equal). Prints, per table and per source, how often each method gives the recorded verdict, and
+each method's false positives (unequal answers it calls equal):
 
 - ours: ``math_equal`` on pairs; ``extract_answer`` then ``math_equal`` on responses
 - original: the Qwen2.5-Math / SimpleRL rules (``--grader original``), after our extraction on responses
@@ -50,11 +52,14 @@ def report(title: str, rows: list[dict], methods: dict[str, list[bool]]) -> None
     """One table: a row per source, a column per method."""
     tables = {name: agreement(rows, verdicts) for name, verdicts in methods.items()}
     sources = sorted({row["source"] for row in rows}) + ["all"]
+    false_positives = {name: sum(v and not row["verdict"] for row, v in zip(rows, verdicts))
+                       for name, verdicts in methods.items()}
     print(f"\n{title} ({len(rows)} cases): agreement with the recorded verdicts")
     print(f"{'source':24}" + "".join(f"{name:>20}" for name in methods))
     for source in sources:
         cells = [tables[name][source] for name in methods]
         print(f"{source:24}" + "".join(f"{a:>7}/{n:<4} {100 * a / n:5.1f}%" for a, n in cells))
+    print(f"{'false positives':24}" + "".join(f"{false_positives[name]:>20}" for name in methods))
 
 
 def main() -> None:
@@ -65,6 +70,7 @@ def main() -> None:
     def load(name: str) -> list[dict]:
         return [json.loads(line) for line in (Path(args.cases) / name).read_text().splitlines() if line]
     pairs, responses, held_out = load("pairs.jsonl"), load("responses.jsonl"), load("held_out.jsonl")
+    false_positives = load("false_positives.jsonl")
     extracted = [extract_answer(r["response"], args.data_name) for r in responses]
 
     def graded(grader: Grader, items: list[tuple[str, str]]) -> list[bool]:
@@ -92,6 +98,12 @@ def main() -> None:
             "original": graded(original, held_items),
             "math-verify": [math_verify_equal(r["response"] if "response" in r else f"${r['prediction']}$", r["gold"])
                             for r in held_out],
+        })
+        false_items = [(r["prediction"], r["gold"]) for r in false_positives]
+        report("false positives (unequal answers some grader calls equal; kept at zero)", false_positives, {
+            "ours": graded(ours, false_items),
+            "original": graded(original, false_items),
+            "math-verify pairs": [math_verify_equal(f"${r['prediction']}$", r["gold"]) for r in false_positives],
         })
 
 

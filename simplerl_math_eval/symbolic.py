@@ -13,7 +13,7 @@ from sympy.matrices.expressions import MatrixExpr
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
 
-from simplerl_math_eval.normalize import clean
+from simplerl_math_eval.normalize import clean, parse_number, squeeze
 from simplerl_math_eval.numeric import clearly_apart
 
 # Timeouts are enforced by killing the worker process, so math-verify's own signal-based
@@ -105,15 +105,47 @@ def _same_equation(a: object, b: object) -> bool:
     return bool(ratio.is_number and ratio != 0)
 
 
+# Two exact values (no decimal written) are equal only when they agree to this relative precision at 60 digits.
+EXACT_PRECISION = sympy.Rational(1, 10**40)
+
+
+def _tolerance(answer: str, expr: sympy.Expr) -> sympy.Rational | None:
+    """How far a value may be from ``answer``'s: 0 (relative EXACT_PRECISION) for an exact value, half a unit in
+    the last place for a written decimal; None when a decimal sits inside a larger expression (not judged here)."""
+    if not expr.has(sympy.Float):
+        return sympy.Integer(0)
+    number = parse_number(squeeze(clean(answer)))
+    if number is None or number.places is None or number.percent:
+        return None
+    return sympy.Rational(1, 2 * 10**number.places)
+
+
+def _numbers_apart(prediction: str, reference: str, target: list, gold: list) -> bool:
+    """True when math-verify's first readings are two numbers (no unknowns) that differ beyond what the answers'
+    own precision allows: math-verify compares numbers after rounding to 6 decimal places, which calls far-apart
+    tiny or huge exact values equal (1/20! and 1/21!)."""
+    t, g = target[0], gold[0]
+    if not all(isinstance(x, sympy.Expr) and x.is_number for x in (t, g)) or "%" in prediction + reference:
+        return False
+    tolerances = [_tolerance(prediction, t), _tolerance(reference, g)]
+    if None in tolerances:
+        return False
+    difference, scale = abs(sympy.N(t - g, 60)), max(abs(sympy.N(t, 60)), abs(sympy.N(g, 60)))
+    if not (difference.is_number and scale.is_number):
+        return False
+    return bool(difference > max(max(tolerances), EXACT_PRECISION * scale))
+
+
 def symbolic_equal(prediction: str, reference: str) -> bool:
     """True when math-verify finds ``prediction`` equivalent to ``reference`` (no time limit).
 
     Also equal: two equations that differ by a constant factor, and expressions in i alone that
-    agree with i as the imaginary unit.
+    agree with i as the imaginary unit. Not equal: two numbers math-verify rounds together but that differ
+    beyond the precision of what was written (exact values exactly, a decimal to half a unit in its last place).
     """
     gold, target = _parse(reference), _parse(prediction)
     if gold and target and not _cannot_match(gold, target) and verify(gold, target, timeout_seconds=None):
-        return True
+        return not _numbers_apart(prediction, reference, target, gold)
     if "=" in prediction and "=" in reference:
         gold_eq, target_eq = _parse(reference, True), _parse(prediction, True)
         if gold_eq and target_eq and _same_equation(gold_eq[0], target_eq[0]):

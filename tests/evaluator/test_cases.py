@@ -36,3 +36,11 @@ def test_responses(grader):
     answers = [extract_answer(r["response"], "math500") for r in rows]
     verdicts = grader.grade_many([(a, r["gold"]) for a, r in zip(answers, rows)])
     check(rows, [v.correct for v in verdicts], [(r["response"][-200:], a, r["gold"]) for r, a in zip(rows, answers)])
+
+
+def test_no_false_positives(grader):
+    """Unequal answers that some grader calls equal (cases/false_positives.jsonl): none may be graded right."""
+    rows = load("false_positives")
+    assert rows and not any(row["verdict"] for row in rows)
+    verdicts = grader.grade_many([(r["prediction"], r["gold"]) for r in rows])
+    assert [(r["prediction"], r["gold"]) for r, v in zip(rows, verdicts) if v.correct] == []
