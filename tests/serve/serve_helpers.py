@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -125,14 +125,16 @@ def _alive(process) -> bool:
 
 
 @contextmanager
-def tiny_rast_server(tiny_models: dict[str, str], folder: Path, alpha: float) -> Iterator[Server]:
-    """``rast serve`` of the tiny models (one pair at ``alpha``, served as "rast-tiny" with a ChatML template), healthy;
-    killed on exit. ``startup_s`` holds the seconds it took to answer /health."""
+def tiny_rast_server(tiny_models: dict[str, str], folder: Path, alpha: float, rast_args: Sequence[str] = (),
+                     vllm_args: Sequence[str] = ()) -> Iterator[Server]:
+    """``rast serve`` of the tiny models (one pair at ``alpha``, served as "rast-tiny" with a ChatML template; more
+    flags of rast's and of vLLM's may be given), healthy; killed on exit. ``startup_s`` holds the seconds it took to
+    answer /health."""
     template = folder / "chat_template.jinja"
     template.write_text(CHAT_TEMPLATE)
     args = ["--base", tiny_models["base"], "--positive", tiny_models["positive"], "--negative", tiny_models["negative"],
-            "--alpha", str(alpha), "--", *SERVER_SETTINGS, "--served-model-name", "rast-tiny",
-            "--chat-template", str(template)]
+            "--alpha", str(alpha), *rast_args, "--", *SERVER_SETTINGS, "--served-model-name", "rast-tiny",
+            "--chat-template", str(template), *vllm_args]
     server = Server(args, folder / "server.log")
     try:
         server.startup_s = server.wait_healthy()

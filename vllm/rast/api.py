@@ -10,6 +10,7 @@ from typing import Any
 from rast_benchmarks.hub import HubUnreachable, check_models_available
 
 from rast.config import RastConfig, RastConfigError, build_pairs, check_alpha
+from rast.request_alpha import EXTRA_ARG, processor_class, processor_path
 from rast.validation import (base_architecture, check_layout, check_model_exists, check_tokenizers_agree,
                              shared_vocab_size)
 
@@ -39,6 +40,27 @@ def rast_config(base: Model, positive: Model | Sequence[Model | None] | None = N
     check_tokenizers_agree(base, small)
     return RastConfig(base_architecture=base_architecture(base), pairs=pairs,
                       shared_vocab_size=shared_vocab_size([base, *small]))
+
+
+def with_layout(base: Model, config: RastConfig | None, tensor_parallel_size: int, max_model_len: int | None,
+                small_tensor_parallel_size: int | Sequence[int | None] | None = None) -> RastConfig | None:
+    """Check that every model fits the engine's tensor-parallel size and context (before any model work), and record
+    in ``config`` the size each pair runs at: 1 (a copy on every rank) or the engine's; ``None`` lets
+    :func:`rast.validation.small_tensor_parallel_size` choose (one value for every pair, or one per pair)."""
+    if config is None:
+        check_layout([os.fspath(base)], tensor_parallel_size, max_model_len)
+        return None
+    requested = small_tensor_parallel_size
+    requested = list(requested) if isinstance(requested, (list, tuple)) else [requested] * len(config.pairs)
+    if len(requested) != len(config.pairs):
+        raise RastConfigError(f"got {len(requested)} small tensor parallel sizes for {len(config.pairs)} pairs: give "
+                              "one, or one per pair")
+    sizes = check_layout([os.fspath(base), *config.small_models], tensor_parallel_size, max_model_len,
+                         [size for size in requested for _ in ("positive", "negative")])
+    # a pair runs at one size: replicated if either of its models must be
+    pairs = tuple(replace(pair, tensor_parallel_size=min(sizes[2 * i:2 * i + 2]))
+                  for i, pair in enumerate(config.pairs))
+    return replace(config, pairs=pairs)
 
 
 def platform_engine_kwargs() -> dict[str, Any]:
@@ -74,6 +96,8 @@ def engine_kwargs(base: Model, config: RastConfig | None, **vllm_kwargs: Any) ->
         rast = config.hf_overrides()
         kwargs["hf_overrides"] = ComposedOverrides(user, rast) if callable(user) else {**user, **rast}
         kwargs.setdefault("worker_extension_cls", WORKER_EXTENSION)
+        # each request's own alphas (SamplingParams.extra_args["rast_alpha"]): checked at admission, applied by row
+        kwargs["logits_processors"] = [*(vllm_kwargs.get("logits_processors") or []), processor_path(len(config.pairs))]
     return kwargs
 
 
@@ -87,13 +111,12 @@ class RastLLM:
 
     def __init__(self, base: Model, positive: Model | Sequence[Model | None] | None = None,
                  negative: Model | Sequence[Model | None] | None = None, alpha: float | Sequence[float] = 1.0,
-                 **vllm_kwargs: Any) -> None:
+                 small_tensor_parallel_size: int | Sequence[int | None] | None = None, **vllm_kwargs: Any) -> None:
         from vllm import LLM
 
-        self.config = rast_config(base, positive, negative, alpha)
-        small = [] if self.config is None else self.config.small_models
-        check_layout([os.fspath(base), *small], vllm_kwargs.get("tensor_parallel_size", 1),
-                     vllm_kwargs.get("max_model_len"))
+        self.config = with_layout(base, rast_config(base, positive, negative, alpha),
+                                  vllm_kwargs.get("tensor_parallel_size", 1), vllm_kwargs.get("max_model_len"),
+                                  small_tensor_parallel_size)
         self.llm = LLM(**engine_kwargs(os.fspath(base), self.config, **vllm_kwargs))
 
     def __enter__(self) -> "RastLLM":
@@ -121,8 +144,25 @@ class RastLLM:
         self.config = replace(self.config, pairs=pairs)
 
     def generate(self, prompts, sampling_params=None, **kwargs):
-        """Same as ``vllm.LLM.generate``."""
+        """Same as ``vllm.LLM.generate``; a request's ``extra_args={"rast_alpha": a}`` overrides the engine's alphas
+        for it alone (one number, or one per pair). Bad values are refused before any request is submitted."""
+        self.check_request_alphas(sampling_params)
         return self.llm.generate(prompts, sampling_params, **kwargs)
+
+    def check_request_alphas(self, sampling_params) -> None:
+        """Raise :class:`RastConfigError` (one line) for the first request whose own ``rast_alpha`` cannot run."""
+        params = sampling_params if isinstance(sampling_params, (list, tuple)) else [sampling_params]
+        processor = None if self.config is None else processor_class(len(self.config.pairs))
+        for index, request in enumerate(p for p in params if p is not None):
+            if processor is None:
+                if (getattr(request, "extra_args", None) or {}).get(EXTRA_ARG) is not None:
+                    raise RastConfigError(f"request {index}: {EXTRA_ARG} given, but this engine runs the base model "
+                                          "alone: there is no alpha to set")
+                continue
+            try:
+                processor.validate_params(request)
+            except ValueError as error:
+                raise RastConfigError(f"request {index}: {error}") from None
 
     def get_tokenizer(self):
         return self.llm.get_tokenizer()

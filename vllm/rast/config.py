@@ -30,6 +30,9 @@ class ModelPair:
     alpha: float = 1.0
     positive_revision: str | None = None  # hub revisions of the small checkpoints (default: main)
     negative_revision: str | None = None
+    # 1: a whole copy of each small model on every rank; the engine's size: sharded like the base; None: decided by
+    # rast.validation.small_tensor_parallel_size (the engine's size where the heads split, else 1)
+    tensor_parallel_size: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "alpha", check_alpha(self.alpha))  # "1.0" from JSON becomes 1.0; "x" is refused
@@ -85,7 +88,8 @@ class RastConfig:
         """Parse the ``rast`` section of ``hf_overrides``."""
         try:
             pairs = tuple(ModelPair(p["positive"], p["negative"], p.get("alpha", 1.0), p.get("positive_revision"),
-                                    p.get("negative_revision")) for p in section["pairs"])
+                                    p.get("negative_revision"), p.get("tensor_parallel_size"))
+                          for p in section["pairs"])
             return cls(base_architecture=section["base_architecture"], pairs=pairs)
         except (KeyError, TypeError) as missing:
             raise RastConfigError(
@@ -95,9 +99,9 @@ class RastConfig:
 
 
 def _pair_section(pair: ModelPair) -> dict[str, Any]:
-    """One pair as the ``rast`` section lists it (revisions only when set)."""
+    """One pair as the ``rast`` section lists it (revisions and tensor-parallel size only when set)."""
     section: dict[str, Any] = {"positive": pair.positive, "negative": pair.negative, "alpha": pair.alpha}
-    for key in ("positive_revision", "negative_revision"):
+    for key in ("positive_revision", "negative_revision", "tensor_parallel_size"):
         if getattr(pair, key) is not None:
             section[key] = getattr(pair, key)
     return section

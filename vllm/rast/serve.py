@@ -4,7 +4,8 @@ It builds the ``hf_overrides`` from friendly flags, validates them (models exist
 numbers) and checks that the port is free, all before any model work, then *replaces itself* (``os.execv``) with::
 
     python -m vllm.entrypoints.openai.api_server --model BASE --hf-overrides '<json>' \\
-        --worker-extension-cls rast.worker_extension.RastWorkerExtension --host HOST --port PORT [extra args]
+        --worker-extension-cls rast.worker_extension.RastWorkerExtension \\
+        --logits-processors rast.request_alpha:RequestAlphaN --host HOST --port PORT [extra args]
 
 so the process that runs is exactly vLLM's server; the ``rast`` plugin (a ``vllm.general_plugins`` entry point)
 registers ``RastForCausalLM`` in it and in every process it starts. The equivalent ``vllm serve`` command is
@@ -23,16 +24,27 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from rast.api import WORKER_EXTENSION, platform_engine_kwargs, rast_config
+from rast.api import WORKER_EXTENSION, platform_engine_kwargs, rast_config, with_layout
 from rast.cli import OneLineParser, UsageError
 from rast.config import MAX_PAIRS, RastConfig, RastConfigError
-from rast.validation import check_layout
+from rast.request_alpha import EXTRA_ARG, V1_RUNNER_FIX, processor_path
 
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 # Flags that ``rast serve`` sets itself: giving them again after ``--`` would silently override (or break) them.
 _RESERVED = {"--model": "the base model is --base", "--host": "use rast's --host", "--port": "use rast's --port",
              "--hf-overrides": "rast builds them from --positive/--negative/--alpha",
-             "--worker-extension-cls": "rast needs its own worker extension"}
+             "--worker-extension-cls": "rast needs its own worker extension",
+             "--logits-processors": "rast sets its own, which carries each request's alpha"}
+# the per-request alpha, shown in --help
+REQUEST_ALPHA_HELP = f"""\
+alpha per request: a request may carry its own alphas in vLLM's "vllm_xargs" (one number for every pair, or a list,
+one per pair); requests without it use --alpha. Bad values get HTTP 400 for that request alone.
+  curl http://127.0.0.1:8000/v1/completions -H 'Content-Type: application/json' \\
+    -d '{{"model": "BASE", "prompt": "2 + 3 =", "max_tokens": 16, "vllm_xargs": {{"{EXTRA_ARG}": 0.5}}}}'
+  openai.OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused").completions.create(
+    model="BASE", prompt="2 + 3 =", max_tokens=16, extra_body={{"vllm_xargs": {{"{EXTRA_ARG}": [0.5]}}}})
+It is exact on vLLM's V1 model runner (CPU; on GPU set {V1_RUNNER_FIX} in the environment);
+it cannot be combined with prompt_logprobs."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve RAST (base + sum_i alpha_i * (positive_i - negative_i)) through vLLM's OpenAI-compatible "
                     "server. Anything after `--` goes to vLLM unchanged "
                     "(e.g. -- --dtype float32 --max-model-len 4096).",
+        epilog=REQUEST_ALPHA_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--base", required=True, help="base model: checkpoint directory or hub id")
     for index in range(MAX_PAIRS):
@@ -51,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--alpha{suffix}", type=str, default=None,
                             help="weight of pair 0 (default 1.0)" if not index
                             else f"weight of pair {index} (default: --alpha)")
+    parser.add_argument("--small-tensor-parallel-size", type=int, default=None,
+                        help="tensor-parallel size of every pair: 1 (a copy on every GPU, no all-reduce) or the "
+                             "engine's --tensor-parallel-size; default: the engine's where the heads split, else 1")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--dry-run", action="store_true", help="validate and print the vLLM command, start nothing")
@@ -98,8 +114,10 @@ def extra_value(extra: Sequence[str], *flags: str) -> str | None:
     return value
 
 
-def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str]) -> None:
-    """Every model fits the tensor-parallel size and context length given to vLLM (checked before it starts)."""
+def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str],
+                       small_tensor_parallel_size: int | None = None) -> RastConfig | None:
+    """Every model fits the tensor-parallel size and context length given to vLLM (checked before it starts); the
+    config with each pair's tensor-parallel size (see :func:`rast.api.with_layout`)."""
     tensor_parallel, max_len = (extra_value(extra, "--tensor-parallel-size", "-tp"),
                                 extra_value(extra, "--max-model-len"))
     try:
@@ -107,8 +125,7 @@ def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str
         max_model_len = int(max_len) if max_len else None
     except ValueError:
         raise UsageError("--tensor-parallel-size and --max-model-len after `--` take integers") from None
-    small = [] if config is None else config.small_models
-    check_layout([base, *small], tensor_parallel_size, max_model_len)
+    return with_layout(base, config, tensor_parallel_size, max_model_len, small_tensor_parallel_size)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -142,7 +159,7 @@ def vllm_args(base: str, config: RastConfig | None, host: str, port: int, extra:
     args = ["--model", base]
     if config is not None:
         args += ["--hf-overrides", json.dumps(config.hf_overrides(), separators=(",", ":")),
-                 "--worker-extension-cls", WORKER_EXTENSION]
+                 "--worker-extension-cls", WORKER_EXTENSION, "--logits-processors", processor_path(len(config.pairs))]
     return args + [*platform_flags(extra), "--host", host, "--port", str(port), *extra]
 
 
@@ -171,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_port_free(args.host, args.port)
         check_plugin_installed()
         config = config_from_args(args)
-        check_extra_layout(args.base, config, extra)
+        config = check_extra_layout(args.base, config, extra, args.small_tensor_parallel_size)
     except (UsageError, RastConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

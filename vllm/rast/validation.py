@@ -105,19 +105,44 @@ def _heads_fit(config, tensor_parallel_size: int) -> bool:
     return heads % tensor_parallel_size == 0 and kv_fits
 
 
-def check_layout(models: list[str], tensor_parallel_size: int, max_model_len: int | None) -> None:
-    """Fail, naming a layout that works, unless every model (base first) can run at this TP size and context length."""
+def small_tensor_parallel_size(model: str, config, tensor_parallel_size: int, requested: int | None = None) -> int:
+    """The tensor-parallel size the small ``model`` (its HF ``config``) runs at under an engine of that size.
+
+    1 (a whole copy on every rank, no collective) or the engine's size (sharded like the base). By default the
+    engine's when its heads split that many ways, else 1; ``requested`` chooses, and is refused when it cannot work.
+    """
+    fits = _heads_fit(config, tensor_parallel_size)
+    if requested is None:
+        return tensor_parallel_size if fits else 1
+    if requested not in (1, tensor_parallel_size):
+        raise RastConfigError(f"a small model's tensor parallel size must be 1 (a copy on every rank) or the "
+                              f"engine's ({tensor_parallel_size}), got {requested}")
+    if requested == tensor_parallel_size and not fits:
+        raise RastConfigError(f"{model} has {config.num_attention_heads} attention heads, which tensor parallel "
+                              f"size {requested} cannot split: use small tensor parallel size 1 (a copy on every rank)")
+    return requested
+
+
+def check_layout(models: list[str], tensor_parallel_size: int, max_model_len: int | None,
+                 small_sizes: list[int | None] | None = None) -> list[int]:
+    """Fail, naming a layout that works, unless every model (base first) can run at this TP size and context length.
+
+    The base is sharded ``tensor_parallel_size`` ways; each small model runs at the size ``small_sizes`` asks for
+    (``None``: the default of :func:`small_tensor_parallel_size`). Returns the small models' sizes.
+    """
     configs = {model: load_config(model).get_text_config() for model in models}
-    misfit = next((model for model, config in configs.items() if not _heads_fit(config, tensor_parallel_size)), None)
-    if misfit is not None:
+    base = configs[models[0]]
+    if not _heads_fit(base, tensor_parallel_size):
         fitting = max(t for t in range(1, tensor_parallel_size) if tensor_parallel_size % t == 0
-                      and all(_heads_fit(config, t) for config in configs.values()))
-        config = configs[misfit]
+                      and _heads_fit(base, t))
         raise RastConfigError(
-            f"{misfit} has {config.num_attention_heads} attention heads "
-            f"({getattr(config, 'num_key_value_heads', None) or config.num_attention_heads} KV heads), which tensor "
+            f"{models[0]} has {base.num_attention_heads} attention heads "
+            f"({getattr(base, 'num_key_value_heads', None) or base.num_attention_heads} KV heads), which tensor "
             f"parallel size {tensor_parallel_size} cannot split: use tensor parallel size {fitting} with "
             f"{tensor_parallel_size // fitting} data-parallel replicas on the same {tensor_parallel_size} GPUs")
+    requested = small_sizes or [None] * (len(models) - 1)
+    sizes = [small_tensor_parallel_size(model, configs[model], tensor_parallel_size, size)
+             for model, size in zip(models[1:], requested, strict=True)]
     positions = {model: getattr(config, "max_position_embeddings", None) for model, config in configs.items()}
     context = max_model_len or positions[models[0]]
     short = {model: n for model, n in positions.items() if n is not None and context is not None and n < context}
@@ -125,3 +150,4 @@ def check_layout(models: list[str], tensor_parallel_size: int, max_model_len: in
         model, n = min(short.items(), key=lambda item: item[1])
         raise RastConfigError(f"{model} has {n} positions, fewer than the context of {context} tokens the engine "
                               f"would run: set max_model_len to {n} or less")
+    return sizes
