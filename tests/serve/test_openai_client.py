@@ -81,3 +81,35 @@ def test_a_bad_request_raises_the_clients_error(client) -> None:
 
     with pytest.raises(openai.BadRequestError, match="out of vocabulary"):
         client.completions.create(model="rast-tiny", prompt=[[5, 10**6]], max_tokens=2)
+
+
+REQUEST_ALPHAS = [0.0, 0.5, 2.0, None]  # None: the server's --alpha
+
+
+def test_each_request_gets_its_own_alpha_through_vllm_xargs(client, tiny_models, tokenizer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def complete(alpha):
+        xargs = {} if alpha is None else {"vllm_xargs": {"rast_alpha": alpha}}
+        answer = client.completions.create(model="rast-tiny", prompt=PROMPTS, **GREEDY, extra_body={**EXTRA, **xargs})
+        return [c.token_ids for c in sorted(answer.choices, key=lambda c: c.index)]
+
+    with ThreadPoolExecutor(len(REQUEST_ALPHAS)) as pool:  # concurrent: the alphas share the engine's batches
+        answers = list(pool.map(complete, REQUEST_ALPHAS))
+    prompt_ids = [tokenizer(p)["input_ids"] for p in PROMPTS]
+    for alpha, tokens in zip(REQUEST_ALPHAS, answers):
+        pair = ModelPair(tiny_models["positive"], tiny_models["negative"], ALPHA if alpha is None else alpha)
+        assert tokens == ReferenceRast(tiny_models["base"], [pair]).generate(prompt_ids, MAX_TOKENS), alpha
+    assert answers[0] != answers[-1], "alpha 0 and the server's alpha should differ somewhere"
+
+
+@pytest.mark.parametrize("value, problem", [([0.5, 1.0], "has 2 values"), ("0.5", "must be a number"),
+                                            (["x"], "must be a number")])
+def test_a_bad_alpha_is_a_400_and_the_server_keeps_serving(client, value, problem) -> None:
+    import openai
+
+    with pytest.raises(openai.BadRequestError, match=problem) as error:
+        client.completions.create(model="rast-tiny", prompt=PROMPTS[0], max_tokens=2,
+                                  extra_body={"vllm_xargs": {"rast_alpha": value}})
+    assert error.value.status_code == 400
+    assert client.completions.create(model="rast-tiny", prompt=PROMPTS[0], max_tokens=2).choices[0].text is not None
