@@ -42,6 +42,27 @@ def rast_config(base: Model, positive: Model | Sequence[Model | None] | None = N
                       shared_vocab_size=shared_vocab_size([base, *small]))
 
 
+def with_layout(base: Model, config: RastConfig | None, tensor_parallel_size: int, max_model_len: int | None,
+                small_tensor_parallel_size: int | Sequence[int | None] | None = None) -> RastConfig | None:
+    """Check that every model fits the engine's tensor-parallel size and context (before any model work), and record
+    in ``config`` the size each pair runs at: 1 (a copy on every rank) or the engine's; ``None`` lets
+    :func:`rast.validation.small_tensor_parallel_size` choose (one value for every pair, or one per pair)."""
+    if config is None:
+        check_layout([os.fspath(base)], tensor_parallel_size, max_model_len)
+        return None
+    requested = small_tensor_parallel_size
+    requested = list(requested) if isinstance(requested, (list, tuple)) else [requested] * len(config.pairs)
+    if len(requested) != len(config.pairs):
+        raise RastConfigError(f"got {len(requested)} small tensor parallel sizes for {len(config.pairs)} pairs: give "
+                              "one, or one per pair")
+    sizes = check_layout([os.fspath(base), *config.small_models], tensor_parallel_size, max_model_len,
+                         [size for size in requested for _ in ("positive", "negative")])
+    # a pair runs at one size: replicated if either of its models must be
+    pairs = tuple(replace(pair, tensor_parallel_size=min(sizes[2 * i:2 * i + 2]))
+                  for i, pair in enumerate(config.pairs))
+    return replace(config, pairs=pairs)
+
+
 def platform_engine_kwargs() -> dict[str, Any]:
     """Engine settings this platform needs for seeded sampling to be safe (each can still be set by the caller).
 
@@ -90,13 +111,12 @@ class RastLLM:
 
     def __init__(self, base: Model, positive: Model | Sequence[Model | None] | None = None,
                  negative: Model | Sequence[Model | None] | None = None, alpha: float | Sequence[float] = 1.0,
-                 **vllm_kwargs: Any) -> None:
+                 small_tensor_parallel_size: int | Sequence[int | None] | None = None, **vllm_kwargs: Any) -> None:
         from vllm import LLM
 
-        self.config = rast_config(base, positive, negative, alpha)
-        small = [] if self.config is None else self.config.small_models
-        check_layout([os.fspath(base), *small], vllm_kwargs.get("tensor_parallel_size", 1),
-                     vllm_kwargs.get("max_model_len"))
+        self.config = with_layout(base, rast_config(base, positive, negative, alpha),
+                                  vllm_kwargs.get("tensor_parallel_size", 1), vllm_kwargs.get("max_model_len"),
+                                  small_tensor_parallel_size)
         self.llm = LLM(**engine_kwargs(os.fspath(base), self.config, **vllm_kwargs))
 
     def __enter__(self) -> "RastLLM":

@@ -3,7 +3,9 @@
 Every sub-model is a stock vLLM model class for its checkpoint's architecture, built under its own prefix
 (``base.``, ``positive_i.``, ``negative_i.``; vLLM wants exactly one integer, the layer index, in each
 attention layer's name), so each has its own attention layers and KV-cache pages, all
-addressed by the engine's block table and sharded by the engine's tensor parallelism. ``forward`` runs every
+addressed by the engine's block table. The base is sharded by the engine's tensor parallelism; each pair is sharded
+the same way or, as a copy on every rank, runs in a tensor-parallel group of its own rank (:mod:`rast.parallel`;
+the size is decided by :func:`rast.validation.small_tensor_parallel_size`). ``forward`` runs every
 sub-model on the same tokens and positions and returns their final hidden states side by side; ``compute_logits``
 turns them into
 
@@ -18,8 +20,9 @@ vLLM refuses a request holding an id >= V before it reaches a small model's embe
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -34,6 +37,8 @@ from vllm.model_executor.models import ModelRegistry
 from vllm.model_executor.models.utils import AutoWeightsLoader, WeightsMapper, maybe_prefix
 
 from rast.config import RastConfig
+from rast.parallel import GroupCoordinator, replicated_group, tensor_parallel_group
+from rast.validation import small_tensor_parallel_size
 from rast.request_alpha import shared_rows
 
 logger = init_logger(f"vllm.{__name__}")  # under "vllm", whose handler and level vLLM configures
@@ -61,13 +66,17 @@ class RastForCausalLM(nn.Module):
             self.base = initialize_model(vllm_config, prefix=maybe_prefix(prefix, "base"), model_class=base_class)
 
         self.secondary_weights: list[DefaultModelLoader.Source] = []
+        self.tensor_parallel_sizes = {"base": vllm_config.parallel_config.tensor_parallel_size}
         for index, pair in enumerate(self.rast_config.pairs):
             for role, path, revision in (("positive", pair.positive, pair.positive_revision),
                                          ("negative", pair.negative, pair.negative_revision)):
                 name = f"{role}_{index}"
-                with set_model_tag(f"rast_{name}"):
-                    small_config = _small_vllm_config(vllm_config, path, revision, name)
-                    self.add_module(name, initialize_model(small_config, prefix=maybe_prefix(prefix, name)))
+                small_config, size = _small_vllm_config(vllm_config, path, revision, name, pair.tensor_parallel_size)
+                group = replicated_group() if size != self.tensor_parallel_sizes["base"] else None
+                with set_model_tag(f"rast_{name}"), tensor_parallel_group(group):
+                    small_model = initialize_model(small_config, prefix=maybe_prefix(prefix, name))
+                self.add_module(name, _in_own_group(small_model, group))
+                self.tensor_parallel_sizes[name] = size
                 self.secondary_weights.append(DefaultModelLoader.Source(path, revision=revision, prefix=name + "."))
 
         # the base model, then every positive, then every negative, in pair order (a plain list: already registered)
@@ -99,11 +108,13 @@ class RastForCausalLM(nn.Module):
                  f"tensor parallel {vllm_config.parallel_config.tensor_parallel_size}, "
                  f"dtype {vllm_config.model_config.dtype}"]
         for name, path, model in zip(self.sub_model_names, self.sub_model_paths, self.sub_models):
-            config = model.config
+            config, size = model.config, self.tensor_parallel_sizes[name]
+            layout = "a copy on every rank" if size == 1 < self.tensor_parallel_sizes["base"] else \
+                f"tensor parallel {size}"
             lines.append(f"  {name:<11} {path}: {config.num_hidden_layers} layers, hidden {config.hidden_size}, "
                          f"{config.num_attention_heads} heads / "
                          f"{getattr(config, 'num_key_value_heads', '?')} KV heads, "
-                         f"{config.vocab_size} rows")
+                         f"{config.vocab_size} rows, {layout}")
         return "\n".join(lines)
 
     def set_alphas(self, alphas: list[float]) -> None:
@@ -190,19 +201,41 @@ _SHARED_MODEL_SETTINGS = ("tokenizer", "tokenizer_mode", "tokenizer_revision", "
                           "hf_token", "disable_sliding_window", "model_impl")
 
 
-def _small_vllm_config(vllm_config: VllmConfig, path: str, revision: str | None, name: str) -> VllmConfig:
-    """A copy of the engine's config whose model config describes the small checkpoint at ``path``.
+def _small_vllm_config(vllm_config: VllmConfig, path: str, revision: str | None, name: str,
+                       requested_size: int | None) -> tuple[VllmConfig, int]:
+    """A copy of the engine's config whose model config describes the small checkpoint at ``path``, and the
+    tensor-parallel size that sub-model runs at (see :func:`rast.validation.small_tensor_parallel_size`).
 
     Its hf_config carries the sub-model's name: vLLM's ahead-of-time compile cache is keyed by the config's hash and
     not by the model tag, and a compiled graph holds its attention layers' names (hence which KV cache it uses), so
     two sub-models of one checkpoint (a negative shared by two pairs, dummy-weight checks) must not share an artifact.
+    A replicated sub-model's parallel config says tensor parallel 1 (vLLM checks its heads against it; it is in the
+    hash too) and keeps the rank, which keys the compile caches, so ranks never share or overwrite artifacts.
     """
     base = vllm_config.model_config
     shared = {setting: getattr(base, setting) for setting in _SHARED_MODEL_SETTINGS}
     overrides = {"rast_sub_model": name, "head_dtype": base.hf_config.head_dtype}
     small = ModelConfig(model=path, revision=revision, skip_tokenizer_init=True, hf_overrides=overrides, **shared)
     get_model_architecture(small)  # resolve early, so an unsupported architecture fails here
-    return replace(vllm_config, model_config=small, quant_config=None)
+    parallel = vllm_config.parallel_config
+    size = small_tensor_parallel_size(path, small.hf_text_config, parallel.tensor_parallel_size, requested_size)
+    if size != parallel.tensor_parallel_size:
+        parallel = replace(parallel, tensor_parallel_size=size)
+    return replace(vllm_config, model_config=small, parallel_config=parallel, quant_config=None), size
+
+
+def _in_own_group(model: nn.Module, group: GroupCoordinator | None) -> nn.Module:
+    """``model`` with its forward, logits and weight loading run while vLLM sees ``group`` as the tensor-parallel
+    group (a replicated small model: its own rank); ``None`` leaves it in the engine's group."""
+    if group is not None:
+        for method in ("forward", "compute_logits", "load_weights"):
+            setattr(model, method, functools.partial(_run_in_group, group, getattr(model, method)))
+    return model
+
+
+def _run_in_group(group: GroupCoordinator, function: Callable, *args, **kwargs):
+    with tensor_parallel_group(group):
+        return function(*args, **kwargs)
 
 
 def _hidden_size(model: nn.Module) -> int:

@@ -24,11 +24,10 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from rast.api import WORKER_EXTENSION, platform_engine_kwargs, rast_config
+from rast.api import WORKER_EXTENSION, platform_engine_kwargs, rast_config, with_layout
 from rast.cli import OneLineParser, UsageError
 from rast.config import MAX_PAIRS, RastConfig, RastConfigError
 from rast.request_alpha import EXTRA_ARG, V1_RUNNER_FIX, processor_path
-from rast.validation import check_layout
 
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 # Flags that ``rast serve`` sets itself: giving them again after ``--`` would silently override (or break) them.
@@ -65,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--alpha{suffix}", type=str, default=None,
                             help="weight of pair 0 (default 1.0)" if not index
                             else f"weight of pair {index} (default: --alpha)")
+    parser.add_argument("--small-tensor-parallel-size", type=int, default=None,
+                        help="tensor-parallel size of every pair: 1 (a copy on every GPU, no all-reduce) or the "
+                             "engine's --tensor-parallel-size; default: the engine's where the heads split, else 1")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--dry-run", action="store_true", help="validate and print the vLLM command, start nothing")
@@ -112,8 +114,10 @@ def extra_value(extra: Sequence[str], *flags: str) -> str | None:
     return value
 
 
-def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str]) -> None:
-    """Every model fits the tensor-parallel size and context length given to vLLM (checked before it starts)."""
+def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str],
+                       small_tensor_parallel_size: int | None = None) -> RastConfig | None:
+    """Every model fits the tensor-parallel size and context length given to vLLM (checked before it starts); the
+    config with each pair's tensor-parallel size (see :func:`rast.api.with_layout`)."""
     tensor_parallel, max_len = (extra_value(extra, "--tensor-parallel-size", "-tp"),
                                 extra_value(extra, "--max-model-len"))
     try:
@@ -121,8 +125,7 @@ def check_extra_layout(base: str, config: RastConfig | None, extra: Sequence[str
         max_model_len = int(max_len) if max_len else None
     except ValueError:
         raise UsageError("--tensor-parallel-size and --max-model-len after `--` take integers") from None
-    small = [] if config is None else config.small_models
-    check_layout([base, *small], tensor_parallel_size, max_model_len)
+    return with_layout(base, config, tensor_parallel_size, max_model_len, small_tensor_parallel_size)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -185,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_port_free(args.host, args.port)
         check_plugin_installed()
         config = config_from_args(args)
-        check_extra_layout(args.base, config, extra)
+        config = check_extra_layout(args.base, config, extra, args.small_tensor_parallel_size)
     except (UsageError, RastConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
