@@ -216,6 +216,7 @@ def test_a_stop_string_ends_each_sample_where_it_first_occurs(demo_sweep, tmp_pa
     (["--max_model_len", "16"], "--max_model_len 16 leaves no room to answer"),
     (["--tensor_parallel_size", "0"], "--tensor_parallel_size must be at least 1"),
     (["--tensor_parallel_size", "8"], "tensor parallel size 4 with 2 data-parallel replicas"),
+    (["--small_tensor_parallel_size", "3"], "must be 1 (a copy on every rank) or the engine's (1), got 3"),
     (["--output_dir", "{file}/results"], "is a file"),
 ])
 def test_bad_settings_fail_before_model_work_and_leave_nothing(tmp_path, bad, fragment):

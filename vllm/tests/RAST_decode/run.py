@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cd_decoding_alpha1", type=float, help="weight of pair 1 (default: --cd_decoding_alpha)")
     parser.add_argument("--cd_decoding_alpha2", type=float, help="weight of pair 2 (default: --cd_decoding_alpha)")
     parser.add_argument("--tensor_parallel_size", type=int, default=1)
+    parser.add_argument("--small_tensor_parallel_size", type=int,
+                        help="tensor-parallel size of the small pairs: 1 (a copy on every GPU, no all-reduce) or "
+                             "--tensor_parallel_size (default: that where their heads split, else 1)")
     parser.add_argument("--gpu_memory_utilization", type=float, default=0.8)
     parser.add_argument("--decoding_temperature", type=float, default=1.0)
     parser.add_argument("--top_p", type=float, default=0.95)
@@ -119,8 +122,9 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
     sweep = list(dict.fromkeys(check_alpha(a) for a in args.cd_decoding_alpha))
     configs = sweep_configs(args.base_model, positives, negatives, sweep,
                             [args.cd_decoding_alpha1, args.cd_decoding_alpha2])
-    check_layout([args.base_model, *(m for m in positives + negatives if m is not None)], args.tensor_parallel_size,
-                 args.max_model_len)
+    small = [m for pair in zip(positives, negatives) for m in pair if m is not None]
+    check_layout([args.base_model, *small], args.tensor_parallel_size, args.max_model_len,
+                 [args.small_tensor_parallel_size] * len(small))
     tokenizer = AutoTokenizer.from_pretrained(args.base_model)
     check_prompts_fit(problems, tokenizer, args.max_model_len)
     stop = default_stops(args.prompt_template) if args.stop is None else args.stop
@@ -171,7 +175,9 @@ def engine_factory(args: argparse.Namespace, alphas: list[float]):
     from rast import RastLLM
 
     return partial(RastLLM, args.base_model, *pair_models(args), alphas or 1.0,
-                   tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
+                   tensor_parallel_size=args.tensor_parallel_size,
+                   small_tensor_parallel_size=args.small_tensor_parallel_size,
+                   gpu_memory_utilization=args.gpu_memory_utilization,
                    dtype=args.dtype, max_model_len=args.max_model_len, enforce_eager=args.enforce_eager,
                    seed=args.seed)
 
