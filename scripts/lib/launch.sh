@@ -8,6 +8,8 @@
 #   NEGATIVE_MODEL  Qwen/Qwen2.5-1.5B                      the same small model before RL
 #   TP 4 (tensor parallel size), DP 1 (data-parallel engine replicas on Ray, TP GPUs each), NUM_RUNS 32, ALPHA 1.0 (several values allowed), TEMPERATURE 1.0, TOP_P 0.95,
 #   MAX_TOKENS 16384, SEED 0, GPU_MEMORY_UTILIZATION 0.9
+#   SMALL_TP        tensor-parallel size of the small pair: 1 (a copy on every GPU) or TP; unset: TP where its heads
+#                   split, else 1
 #   GPUS            exported as CUDA_VISIBLE_DEVICES (e.g. "0,1,2,3"); unset: leave it as it is
 #   DATA_DIR        local benchmark folder (DIR/<benchmark>/test.jsonl); unset: $RAST_DATA_DIR, else the hub
 #   OUTPUT_DIR      where predictions go (default: <repo>/results)
@@ -103,6 +105,7 @@ rast_infer() {
     if [[ -n "$POSITIVE_MODEL" ]]; then
         model_args=(--positive_model "$POSITIVE_MODEL" --negative_model "$NEGATIVE_MODEL"
                     --cd_decoding_alpha "${alpha_list[@]}")
+        [[ -z "${SMALL_TP:-}" ]] || model_args+=(--small_tensor_parallel_size "$SMALL_TP")
     fi
     MANIFEST="$OUTPUT_DIR/$BENCHMARK/.manifest-$$-$temperature"
 

@@ -147,7 +147,8 @@ def test_tp_larger_than_visible_gpus_warns(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "script,base,positive,negative,layout",
     [
-        # Qwen2.5-7B's 28 heads do not split over 8 ranks: 2 replicas of TP 4 on the same 8 GPUs
+        # 2 replicas of TP 4 on the same 8 GPUs: at TP 8 every GPU would run the whole 7B pair (its 28 heads do not
+        # split 8 ways), more work per GPU than its 32B shard
         ("run_variant_32b.sh", "Qwen/Qwen2.5-32B", "hkust-nlp/Qwen-2.5-7B-SimpleRL-Zoo", "Qwen/Qwen2.5-7B", ("4", "2")),
         (
             "run_variant_llama70b.sh",
@@ -171,6 +172,9 @@ def test_variants(script: str, base: str, positive: str, negative: str, layout, 
     check_eval(flags, calls[1:], "aime24", "32")
     overridden = commands(dry_run(tmp_path, script, "gsm8k", TP="16", BASE_MODEL="x/y"))[0][1]
     assert overridden["--tensor_parallel_size"] == ["16"] and overridden["--base_model"] == ["x/y"]
+    assert "--small_tensor_parallel_size" not in flags
+    replicated = commands(dry_run(tmp_path, script, "gsm8k", TP="8", DP="1", SMALL_TP="1"))[0][1]
+    assert (replicated["--tensor_parallel_size"], replicated["--small_tensor_parallel_size"]) == (["8"], ["1"])
 
 
 def test_sweep_defaults(tmp_path: Path) -> None:
