@@ -157,3 +157,26 @@ def test_vllms_own_admission_refuses_a_bad_alpha_and_the_engine_keeps_serving(en
 def test_per_request_alpha_with_prompt_logprobs_is_refused(engine, prompt_ids):
     with pytest.raises(RastConfigError, match="cannot be combined with prompt_logprobs"):
         engine.generate([{"prompt_token_ids": prompt_ids[0]}], params(0.5, prompt_logprobs=1), use_tqdm=False)
+
+
+def test_seeded_samples_in_a_mixed_batch_equal_the_engine_at_each_alpha(engine, prompt_ids):
+    # what run.py's one-pass sweep relies on: a seeded request samples the same tokens whatever shares its batch
+    from vllm import SamplingParams
+
+    def sampled(alpha=None):
+        return SamplingParams(n=2, temperature=1.0, seed=7, max_tokens=12, ignore_eos=True,
+                              extra_args=None if alpha is None else {"rast_alpha": alpha})
+
+    def tokens(outputs):
+        return [[list(sample.token_ids) for sample in output.outputs] for output in outputs]
+
+    prompts = [{"prompt_token_ids": ids} for ids in prompt_ids[:4]]
+    mixed = tokens(engine.generate(prompts * len(ALPHAS), [sampled(a) for a in ALPHAS for _ in prompts],
+                                   use_tqdm=False))
+    try:
+        for position, alpha in enumerate(ALPHAS):
+            engine.set_alpha(alpha)
+            alone = tokens(engine.generate(prompts, sampled(), use_tqdm=False))
+            assert mixed[position * len(prompts):(position + 1) * len(prompts)] == alone, alpha
+    finally:
+        engine.set_alpha(ENGINE_ALPHA)

@@ -142,3 +142,13 @@ def test_model_runner_v2_loads_the_processor_and_refuses_per_request_alphas(monk
     monkeypatch.setenv("VLLM_USE_V2_MODEL_RUNNER", "0")
     validate(sampling(0.5))
 
+
+
+def test_with_request_alphas_copies_the_params():
+    from rast.request_alpha import with_request_alphas
+
+    original = sampling(temperature=0.7, seed=3)
+    own = with_request_alphas(original, [0.25, 2.0])
+    assert request_alphas(own, PAIRS) == [0.25, 2.0] and (own.temperature, own.seed) == (0.7, 3)
+    assert request_alphas(original, PAIRS) is None
+    assert request_alphas(with_request_alphas(original, 0.5), PAIRS) == [0.5, 0.5]
