@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from simplerl_math_eval.normalize import (
     MAX_ANSWER_CHARS,
@@ -117,7 +118,53 @@ def _all_equal(verdicts: list[bool | None]) -> bool | None:
     return None if None in verdicts else True
 
 
+# ---------------------------------------------------------------- sequences with an ellipsis
+
+_ELLIPSES = frozenset({"\\ldots", "\\dots", "\\cdots", "\\dotsc", "\\dotsb", "...", "\u2026"})
+
+
+def _open_ended(s: _Structure) -> bool:
+    """A sequence that goes on: its last item is an ellipsis ("1, 2, 4, \\ldots")."""
+    return s.kind != "matrix" and len(s.items) > 1 and s.items[-1].strip() in _ELLIPSES
+
+
+def _differences(terms: list[Fraction], times: int) -> list[Fraction]:
+    for _ in range(times):
+        terms = [b - a for a, b in pairwise(terms)]
+    return terms
+
+
+def _follows_rule(numbers: list[Fraction], known: int) -> bool:
+    """True when all ``numbers`` follow a simple rule that their first ``known`` (at least 3) determine: a constant
+    ratio (1, 2, 4 -> 8), or a polynomial, whose differences of the order where the first ``known`` terms' become
+    constant (with at least two entries) stay constant (1, 3, 5 -> 7; 1, 2, 4, 7 -> 11)."""
+    if 0 not in numbers and len({b / a for a, b in pairwise(numbers)}) == 1:
+        return True
+    order = 0
+    while len(set(_differences(numbers[:known], order))) > 1:
+        order += 1
+    return known - order >= 2 and len(set(_differences(numbers, order))) == 1
+
+
+def _patterns_equal(a: _Structure, b: _Structure) -> bool | None:
+    """Two sequences written with an ellipsis: equal when their written terms agree and the longer one's extra
+    terms follow the rule the shorter one's terms (at least three numbers) determine; a finite list never equals
+    one that goes on."""
+    if not (_open_ended(a) and _open_ended(b)):
+        return False
+    short, long = sorted((a.items[:-1], b.items[:-1]), key=len)
+    written = _all_equal([fast_equal(x, y) for x, y in zip(short, long)])
+    if len(short) == len(long) or written is False:
+        return written
+    values = [parse_number(squeeze(clean(term))) for term in long]
+    if len(short) < 3 or None in values or any(v.percent for v in values):
+        return False  # the shorter one's rule is not determined, or not read here: not shown equal
+    return _follows_rule([v.value for v in values], len(short))
+
+
 def _structures_equal(a: _Structure, b: _Structure) -> bool | None:
+    if _open_ended(a) or _open_ended(b):
+        return _patterns_equal(a, b)
     if a.kind != b.kind:
         return None
     if a.kind == "set":
