@@ -109,12 +109,12 @@ class RastForCausalLM(nn.Module):
                  f"dtype {vllm_config.model_config.dtype}"]
         for name, path, model in zip(self.sub_model_names, self.sub_model_paths, self.sub_models):
             config, size = model.config, self.tensor_parallel_sizes[name]
+            kv_heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
             layout = "a copy on every rank" if size == 1 < self.tensor_parallel_sizes["base"] else \
                 f"tensor parallel {size}"
             lines.append(f"  {name:<11} {path}: {config.num_hidden_layers} layers, hidden {config.hidden_size}, "
-                         f"{config.num_attention_heads} heads / "
-                         f"{getattr(config, 'num_key_value_heads', '?')} KV heads, "
-                         f"{config.vocab_size} rows, {layout}")
+                         f"{config.num_attention_heads} heads / {kv_heads} KV heads, {config.vocab_size} rows, "
+                         f"{layout} ({max(kv_heads // size, 1)} KV heads in each rank's cache)")
         return "\n".join(lines)
 
     def set_alphas(self, alphas: list[float]) -> None:
