@@ -152,3 +152,17 @@ def test_with_request_alphas_copies_the_params():
     assert request_alphas(own, PAIRS) == [0.25, 2.0] and (own.temperature, own.seed) == (0.7, 3)
     assert request_alphas(original, PAIRS) is None
     assert request_alphas(with_request_alphas(original, 0.5), PAIRS) == [0.5, 0.5]
+
+
+def test_an_engine_without_the_processor_is_named_with_the_flag_that_adds_it():
+    from vllm.config import ModelConfig, VllmConfig
+
+    from rast.request_alpha import missing_processor
+    from rast.tiny_models import tiny_model_paths
+
+    base = tiny_model_paths()["base"]
+    without = VllmConfig(model_config=ModelConfig(model=base))
+    warning = missing_processor(without, 2)
+    assert f"--logits-processors {processor_path(2)}" in warning and "\n" not in warning
+    for given in (processor_path(2), processor_class(2)):
+        assert missing_processor(VllmConfig(model_config=ModelConfig(model=base, logits_processors=[given])), 2) is None

@@ -39,7 +39,7 @@ from vllm.model_executor.models.utils import AutoWeightsLoader, WeightsMapper, m
 from rast.config import RastConfig
 from rast.parallel import GroupCoordinator, replicated_group, tensor_parallel_group
 from rast.validation import small_tensor_parallel_size
-from rast.request_alpha import shared_rows
+from rast.request_alpha import missing_processor, shared_rows
 
 logger = init_logger(f"vllm.{__name__}")  # under "vllm", whose handler and level vLLM configures
 
@@ -98,6 +98,9 @@ class RastForCausalLM(nn.Module):
         self.register_buffer("alphas", torch.tensor(self.rast_config.alphas, dtype=torch.float32), persistent=False)
         # each request's own alphas (rast.request_alpha), by row of the V1 runner's batch
         self.request_alphas = shared_rows(vllm_config, len(self.rast_config.pairs))
+        if (warning := missing_processor(vllm_config, len(self.rast_config.pairs))) and \
+                get_tensor_model_parallel_rank() == 0:
+            logger.warning("%s", warning)
         if get_tensor_model_parallel_rank() == 0:
             logger.info("%s", self._describe(vllm_config))
 

@@ -102,6 +102,18 @@ class RowAlphas:
         return self.rows
 
 
+def missing_processor(vllm_config: Any, pairs: int) -> str | None:
+    """One warning line if the engine was started without this model's :class:`RequestAlpha` processor (a hand-made
+    ``vllm serve`` command): its requests' own alphas would be ignored; ``None`` if it has it."""
+    path = processor_path(pairs)
+    loaded = [p if isinstance(p, str) else f"{p.__module__}:{p.__qualname__}"
+              for p in vllm_config.model_config.logits_processors or []]
+    if path in loaded:
+        return None
+    return (f"RAST: no per-request alphas on this engine ({EXTRA_ARG} would be ignored): start it with "
+            f"--logits-processors {path} (rast serve and RastLLM add it)")
+
+
 _SHARED: weakref.WeakValueDictionary[int, RowAlphas] = weakref.WeakValueDictionary()
 
 
