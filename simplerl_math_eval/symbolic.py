@@ -2,6 +2,7 @@
 
 import logging
 import random
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import product
@@ -15,6 +16,7 @@ from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
 
 from simplerl_math_eval.normalize import clean, parse_number, squeeze
 from simplerl_math_eval.numeric import clearly_apart
+from simplerl_math_eval.python_syntax import read_python
 
 # Timeouts are enforced by killing the worker process, so math-verify's own signal-based
 # timeouts are disabled; silence its warning about that.
@@ -23,9 +25,31 @@ logging.getLogger("math_verify").setLevel(logging.ERROR)
 _CONFIG = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
 
 
+# An answer in programming syntax: ``*``, a call such as ``sqrt(3)`` or the name ``pi``, and nothing of LaTeX.
+_PYTHON_SYNTAX = re.compile(r"\*|[A-Za-z]\(|\bpi\b")
+_LATEX_SYNTAX = re.compile(r"[\\{}^$]")
+
+
+def _python_reading(answer: str) -> list:
+    """``[expr]``: an answer written in programming syntax (``sqrt(3)/2``, ``7*sin(pi*x/5)+1``, ``x**2``), read
+    without running it (python_syntax.read_python); ``[]`` for anything else."""
+    text = answer.strip()
+    if not _PYTHON_SYNTAX.search(text) or _LATEX_SYNTAX.search(text):
+        return []
+    try:
+        expr = read_python(text)
+    except Exception:  # refused, not Python, or a sympy function given arguments it rejects: not read this way
+        return []
+    if not isinstance(expr, sympy.Basic) or expr.atoms(AppliedUndef):
+        return []  # a container, or a name called as a function: i(2-i) is a product here, left to math-verify
+    return [expr.xreplace({s: sympy.Symbol(s.name, real=True) for s in expr.free_symbols})]  # as math-verify's
+
+
 @lru_cache(maxsize=4096)
 def _parse(answer: str, keep_equation: bool = False) -> list:
-    return parse(f"$\\boxed{{{clean(answer, keep_equation)}}}$", _CONFIG, parsing_timeout=None)
+    """math-verify's readings of ``answer``, after its reading in programming syntax when it has one."""
+    readings = parse(f"$\\boxed{{{clean(answer, keep_equation)}}}$", _CONFIG, parsing_timeout=None)
+    return _python_reading(answer) + readings
 
 
 def _as_complex(expr: object) -> object | None:
