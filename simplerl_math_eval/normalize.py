@@ -1,6 +1,7 @@
 """String normalisation of answers and exact parsing of plain numbers."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -87,6 +88,33 @@ def _clock(match: re.Match) -> str:
     return f"{hours}:{minutes}"
 
 
+# Unicode mathematics written as LaTeX (only answers with a non-ASCII character are looked at).
+_UNICODE_SYMBOLS = str.maketrans({
+    "π": "\\pi ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "⋅": "\\cdot ", "−": "-", "–": "-",
+    "≤": "\\leq ", "≥": "\\geq ", "≠": "\\neq ", "∞": "\\infty ", "∪": "\\cup ", "∩": "\\cap ",
+    "√": "\\sqrt", "∛": "\\sqrt[3]", "∜": "\\sqrt[4]",
+})
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻]+")
+_SUBSCRIPT = re.compile("[₀₁₂₃₄₅₆₇₈₉]+")
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻₀₁₂₃₄₅₆₇₈₉", "0123456789+-0123456789")
+_ROOT_OF_BRACKETS = re.compile(r"([√∛∜])\s*\(([^()]*)\)")  # √(x+1): the bracket is the radicand
+_VULGAR_FRACTION = re.compile(r"(?<!\d)(\d*)\s*([½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒])")  # ½, a mixed 3½
+
+
+def _vulgar_fraction(match: re.Match) -> str:
+    value = Fraction(unicodedata.numeric(match.group(2))).limit_denominator(10) + int(match.group(1) or 0)
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _unicode_as_latex(s: str) -> str:
+    """√3, ∛2, ½, x², a₁, ≤, ≥, π, ×, ÷, − written as LaTeX (√3 -> \\sqrt3, x² -> x^{2})."""
+    s = _ROOT_OF_BRACKETS.sub(r"\1{\2}", s)
+    s = _VULGAR_FRACTION.sub(_vulgar_fraction, s)
+    s = _SUPERSCRIPT.sub(lambda m: "^{" + m.group().translate(_SCRIPT_DIGITS) + "}", s)
+    s = _SUBSCRIPT.sub(lambda m: "_{" + m.group().translate(_SCRIPT_DIGITS) + "}", s)
+    return s.translate(_UNICODE_SYMBOLS)
+
+
 # Longer answers are not normalised (``clean`` returns them as written) and are graded by exact equality only
 # (grader.fast_equal): the regular expressions below are linear on what a model plausibly writes, not on every
 # adversarial string, and this bound keeps their worst case to milliseconds.
@@ -101,6 +129,8 @@ def clean(answer: str, keep_equation: bool = False) -> str:
     if len(answer) > MAX_ANSWER_CHARS:
         return answer.strip()
     s = " ".join(answer.split())  # one space per run: no rule below scans a long run from each of its positions
+    if not s.isascii():
+        s = " ".join(_unicode_as_latex(s).split())
     s = _TIME.sub(_clock, s)
     s = _MIXED.sub(_mixed, s)
     if _TRIG.search(s):

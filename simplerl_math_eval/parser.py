@@ -39,7 +39,8 @@ ANSWER_PHRASES: list[tuple[re.Pattern, tuple[str, ...]]] = [(re.compile(p, re.I 
 # Without any phrase: the last of these in the closing text.
 _PERCENT = r"(?:\s*(?:\\?%|percent(?:age)?\b|pct\b))?"
 _NUMBER_LIKE = re.compile(
-    r"\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\)"  # a tuple (7, 6)
+    r"(?<!\d)-?\d*[½⅓⅔¼¾⅕⅖⅗⅘⅙⅚⅐⅛⅜⅝⅞⅑⅒]"  # a Unicode fraction ¾, a mixed 3½
+    r"|\(\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\)"  # a tuple (7, 6)
     r"|\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?"  # a time 8:34 PM
     r"|-?\\[dt]?frac\{\d+\}\{\d+\}"  # a LaTeX fraction outside math delimiters
     r"|(?<![\^\w.])[-+]?(?:\d+[ \t]+)?\d+(?:\.\d+)?\s*/\s*\d+(?!\d|\.\d)" + _PERCENT +  # 2/3, a mixed 4 4/9
