@@ -71,7 +71,10 @@ def is_hub_id(model: str) -> bool:
 def _cached(model: str) -> bool:
     from huggingface_hub import try_to_load_from_cache  # installed with transformers, which loads every model
 
-    return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    try:
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except ValueError:  # not a valid repo id ("a b"): no cache holds it
+        return False
 
 
 def check_models_available(models: Iterable[str]) -> None:
