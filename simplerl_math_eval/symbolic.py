@@ -129,6 +129,39 @@ def _same_equation(a: object, b: object) -> bool:
     return bool(ratio.is_number and ratio != 0)
 
 
+def _solution_set(expr: object) -> tuple[sympy.Set, sympy.Symbol | None] | None:
+    """``expr`` as a set of real numbers, with the variable it constrains: an inequality or a chain of them in one
+    variable (``x \\ge 2``, ``-1 < x \\le 3``), inequalities joined by "or", ``x \\in S``, or a set of numbers
+    (no variable); None for anything else."""
+    if isinstance(expr, sympy.Set) and not isinstance(expr, sympy.FiniteSet):
+        return (expr, None) if not expr.free_symbols else None
+    if isinstance(expr, sympy.Equality) and isinstance(expr.rhs, sympy.Set) and isinstance(expr.lhs, sympy.Symbol):
+        return (expr.rhs, expr.lhs) if not expr.rhs.free_symbols else None
+    parts = list(expr) if isinstance(expr, sympy.FiniteSet) else [expr]
+    inequality = (sympy.StrictLessThan, sympy.LessThan, sympy.StrictGreaterThan, sympy.GreaterThan, sympy.And)
+    if not all(isinstance(part, inequality) for part in parts):
+        return None
+    variables = set().union(*(part.free_symbols for part in parts))
+    if len(variables) != 1:
+        return None
+    try:
+        return sympy.Union(*(part.as_set() for part in parts)), variables.pop()
+    except (NotImplementedError, TypeError, ValueError):  # an inequality sympy cannot solve
+        return None
+
+
+def _same_solution_set(a: object, b: object) -> bool:
+    """An inequality and the interval (or union of intervals) of its solutions, in either order (``x \\ge 2`` and
+    ``[2, \\infty)``, ``x \\in [2, \\infty)``); two inequalities must constrain the same variable."""
+    sets = [_solution_set(a), _solution_set(b)]
+    if None in sets or (sets[0][1] is None and sets[1][1] is None):
+        return False  # two plain sets are math-verify's to compare
+    (set_a, variable_a), (set_b, variable_b) = sets
+    if variable_a is not None and variable_b is not None and variable_a != variable_b:
+        return False
+    return bool(set_a == set_b)
+
+
 # Two exact values (no decimal written) are equal only when they agree to this relative precision at 60 digits.
 EXACT_PRECISION = sympy.Rational(1, 10**40)
 
@@ -163,13 +196,16 @@ def _numbers_apart(prediction: str, reference: str, target: list, gold: list) ->
 def symbolic_equal(prediction: str, reference: str) -> bool:
     """True when math-verify finds ``prediction`` equivalent to ``reference`` (no time limit).
 
-    Also equal: two equations that differ by a constant factor, and expressions in i alone that
-    agree with i as the imaginary unit. Not equal: two numbers math-verify rounds together but that differ
-    beyond the precision of what was written (exact values exactly, a decimal to half a unit in its last place).
+    Also equal: two equations that differ by a constant factor, expressions in i alone that agree with i as the
+    imaginary unit, and an inequality and the interval of its solutions. Not equal: two numbers math-verify rounds
+    together but that differ beyond the precision of what was written (exact values exactly, a decimal to half a
+    unit in its last place).
     """
     gold, target = _parse(reference), _parse(prediction)
     if gold and target and not _cannot_match(gold, target) and verify(gold, target, timeout_seconds=None):
         return not _numbers_apart(prediction, reference, target, gold)
+    if gold and target and _same_solution_set(gold[0], target[0]):
+        return True
     if "=" in prediction and "=" in reference:
         gold_eq, target_eq = _parse(reference, True), _parse(prediction, True)
         if gold_eq and target_eq and _same_equation(gold_eq[0], target_eq[0]):
