@@ -13,6 +13,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions import MatrixExpr
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig
+from latex2sympy2_extended.latex2sympy2 import NormalizationConfig
 
 from simplerl_math_eval.normalize import clean, parse_number, squeeze
 from simplerl_math_eval.numeric import clearly_apart
@@ -23,6 +24,26 @@ from simplerl_math_eval.python_syntax import read_python
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 
 _CONFIG = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
+# The same without math-verify's unit removal, which reads a closing g, m, s, h or d as a unit even in a product of
+# variables (m_{1} g -> m_1, a m -> a).
+_CONFIG_KEEPING_LETTERS = [
+    LatexExtractionConfig(
+        boxed_match_priority=0,
+        normalization_config=NormalizationConfig(
+            basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all", equations=False),
+    ),
+    ExprExtractionConfig(),
+]
+_CLOSING_LETTER = re.compile(r"(?<![A-Za-z\\])[A-Za-z]\s*$")
+_VARIABLE = re.compile(r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])")  # a one-letter name, not part of a word or command
+
+
+def _closes_a_product_of_variables(cleaned: str) -> bool:
+    """The answer ends in a one-letter variable that follows another variable, not a number (``m_{1} g``,
+    ``\\mu m g``, but not ``5 m``, which is read as five metres)."""
+    letter = _CLOSING_LETTER.search(cleaned)
+    before = cleaned[:letter.start()].rstrip() if letter else ""
+    return bool(before) and not before[-1].isdigit() and _VARIABLE.search(before) is not None
 
 
 # An answer in programming syntax: ``*``, a call such as ``sqrt(3)`` or the name ``pi``, and nothing of LaTeX.
@@ -48,7 +69,9 @@ def _python_reading(answer: str) -> list:
 @lru_cache(maxsize=4096)
 def _parse(answer: str, keep_equation: bool = False) -> list:
     """math-verify's readings of ``answer``, after its reading in programming syntax when it has one."""
-    readings = parse(f"$\\boxed{{{clean(answer, keep_equation)}}}$", _CONFIG, parsing_timeout=None)
+    cleaned = clean(answer, keep_equation)
+    config = _CONFIG_KEEPING_LETTERS if _closes_a_product_of_variables(cleaned) else _CONFIG
+    readings = parse(f"$\\boxed{{{cleaned}}}$", config, parsing_timeout=None)
     return _python_reading(answer) + readings
 
 
