@@ -262,3 +262,15 @@ def clearly_different(a: str, b: str, excluded_names: Collection[str] = ()) -> b
     except (OverflowError, ZeroDivisionError, RecursionError):
         return False
     return clearly_apart(first, second, largest[0])
+
+
+def constant_value(text: str) -> complex | None:
+    """The value of a cleaned answer without variables (``\\frac{\\sqrt{2}}{2}``); None when it is not read, uses a
+    variable or has no finite value."""
+    tree = read(text)
+    if tree is None or _variables(tree):
+        return None
+    try:
+        return _evaluate(tree, {}, [1.0])
+    except (OverflowError, ZeroDivisionError, RecursionError):
+        return None

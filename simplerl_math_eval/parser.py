@@ -4,6 +4,9 @@ import re
 
 from rast_benchmarks import gold_answer
 
+from simplerl_math_eval.normalize import clean, compact, parse_number
+from simplerl_math_eval.numeric import constant_value
+
 _BOXED = re.compile(r"\\(?:boxed|fbox)\b")
 _BRACE = re.compile(r"[{}]")
 _SPACES = re.compile(r"\s*")
@@ -20,7 +23,7 @@ _BOX_JOINER = re.compile(
 # Phrases that introduce the final answer, in any position; the one that occurs last in the response
 # wins (a \boxed{} counts as such a phrase). Each comes with words one of which it needs (casefolded): a
 # pattern whose words are all absent from a response is not run on it.
-_SENTENCE_END = r"(?=\n|\.(?:\s|$)|。|$)"
+_SENTENCE_END = r"(?=\n|(?<!\.\.)\.(?:\s|$)|。|$)"  # an ellipsis ("2 + ... + 2 = 64") ends no sentence
 _PHRASES: list[tuple[str, tuple[str, ...]]] = [
     # Minerva; the answer never spans another "final answer is" (linear when "I hope" never comes)
     (r"final answer is\s*(?P<answer>(?:(?!final answer is).)*?)\s*\.?\s*I hope it is correct", ("final answer is",)),
@@ -52,6 +55,8 @@ _ARITHMETIC = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*[-+*/]\s*\d+(?:\.\d+)?)+\s
 # Words in an answer phrase's text (outside math and LaTeX commands): two or more make it a sentence.
 _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _CONNECTOR = re.compile(r"\s(?:is|are|was|equals|=)\s", re.I)
+# A word between an answer phrase and its answer ("The answer is thus 12").
+_FILLER = re.compile(r"(?:thus|therefore|hence|so|then|simply|just|clearly|indeed|actually|finally)\b[\s,:]*", re.I)
 
 
 def _closing_braces(text: str) -> dict[int, int]:
@@ -85,11 +90,34 @@ def last_boxed(text: str) -> str | None:
     return text[boxes[-1][2]:boxes[-1][3]] if boxes else None
 
 
+_APPROXIMATELY = re.compile(r"\\approx|≈|\\simeq")
+APPROXIMATION_GAP = 200  # at most this many characters between an exact box and the box approximating it
+
+
+def _approximates(text: str, exact: tuple[int, int, int, int], approximation: tuple[int, int, int, int]) -> bool:
+    """The box ``approximation`` approximates the box ``exact`` shortly before it: an ``\\approx`` opens it or
+    comes between them, or it holds a decimal within one unit in its last place of the exact box's value (a value
+    that is not itself a decimal: \\boxed{\\frac{\\sqrt{2}}{2}} ... \\boxed{0.707})."""
+    if exact[1] > approximation[0] or approximation[0] - exact[1] > APPROXIMATION_GAP:
+        return False  # nested, or far apart
+    content = text[approximation[2]:approximation[3]]
+    if _APPROXIMATELY.search(text, exact[1], approximation[0]) or _APPROXIMATELY.match(content.lstrip()):
+        return True
+    decimal, exact_text = parse_number(compact(content)), clean(text[exact[2]:exact[3]])
+    if decimal is None or decimal.places is None or parse_number(exact_text.replace(" ", "")) is not None:
+        return False
+    value = constant_value(exact_text)
+    return value is not None and abs(value - float(decimal.value)) <= 10.0 ** -decimal.places
+
+
 def _final_boxes(text: str) -> tuple[int, str] | None:
-    """The last box, joined with the boxes right before it ("\\boxed{2} and \\boxed{3}" -> "2, 3")."""
+    """The last box, joined with the boxes right before it ("\\boxed{2} and \\boxed{3}" -> "2, 3"); a last box that
+    approximates the box before it gives way to that exact one."""
     boxes = _boxes(text)
     if not boxes:
         return None
+    if len(boxes) > 1 and _approximates(text, boxes[-2], boxes[-1]):
+        boxes.pop()
     first = len(boxes) - 1
     while first > 0:  # a box around the next one (nested) is not joined to it
         before, after = boxes[first - 1][1], boxes[first][0]
@@ -128,6 +156,8 @@ def _phrase_text(match: re.Match) -> str:
     """The answer an answer phrase introduces, stripped of math delimiters and boxes; when it is a sentence
     ("The volume of $V$ is 120"), the value that closes it."""
     answer = match.group("answer").strip()
+    if filler := _FILLER.match(answer):
+        answer = answer[filler.end():]
     if len(_WORD.findall(_MATH_SEGMENT.sub(" ", answer))) >= 2:
         answer = _CONNECTOR.split(answer)[-1]
         if value := _closing_value(answer):
@@ -139,6 +169,21 @@ def _phrase_text(match: re.Match) -> str:
         answer = answer.replace("$", " ")
     inner = last_boxed(answer)
     return _strip(inner if inner is not None else answer)
+
+
+_ONE_LETTER_NAME = re.compile(r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])")
+
+
+def _computed_value(answer: str) -> str:
+    """The number closing a computation (``2 + 2 + \\cdots + 2 = 64``, ``\\binom{8}{2} choose ... = 28``): the
+    part after the last ``=`` when it is a plain number and the part before it names no variable (an equation such
+    as ``2x - y = 8`` is kept whole)."""
+    if "=" not in answer:
+        return answer
+    before, _, after = answer.rpartition("=")
+    if parse_number(compact(after)) is None or _ONE_LETTER_NAME.search(before):
+        return answer
+    return after.strip()
 
 
 def _phrase_answer(text: str, after: int = -1) -> tuple[int, str] | None:
@@ -187,7 +232,7 @@ def extract_answer(text: str, data_name: str) -> str:
     boxes = _final_boxes(text)
     phrase = _phrase_answer(text, after=boxes[0] if boxes else -1)
     if phrase or boxes:
-        return (phrase or boxes)[1]
+        return _computed_value((phrase or boxes)[1])
     return _closing_value(text)
 
 
