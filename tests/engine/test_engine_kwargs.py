@@ -57,7 +57,10 @@ def test_small_models_keep_the_engine_settings_that_concern_them(tiny_models):
 
     engine = ModelConfig(model=tiny_models["base"], tokenizer_mode="slow", trust_remote_code=True, dtype="float32",
                          max_model_len=256, logprobs_mode="processed_logprobs")
-    small = _small_vllm_config(VllmConfig(model_config=engine), tiny_models["positive"], None).model_config
+    small_config, size = _small_vllm_config(VllmConfig(model_config=engine), tiny_models["positive"], None,
+                                            "positive_0", None)
+    small = small_config.model_config
+    assert size == 1 and small.hf_config.rast_sub_model == "positive_0"
     assert (small.model, small.tokenizer_mode, small.trust_remote_code, small.max_model_len, small.logprobs_mode) == (
         tiny_models["positive"], "slow", True, 256, "processed_logprobs")
     assert small.dtype == engine.dtype and small.tokenizer == engine.tokenizer

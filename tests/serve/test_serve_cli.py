@@ -11,6 +11,7 @@ import pytest
 from serve_helpers import free_port, rast_command
 
 from rast import rast_config
+from rast.api import with_layout
 from rast.cli import main as rast_main
 from rast.serve import WORKER_EXTENSION
 
@@ -57,12 +58,12 @@ def test_missing_model_path(tiny_models):
     (["--bogus", "1"], "vLLM's own flags go after `--`"),
     (["--", "--port", "9"], "--port after `--` is set by rast serve itself"),
     (["--", "--hf-overrides={}"], "--hf-overrides after `--`"),
-    (["--", "-tp", "4"], "tensor parallel size 4 cannot split: use tensor parallel size 2 with 2 data-parallel"),
+    (["--", "-tp", "8"], "tensor parallel size 8 cannot split: use tensor parallel size 4 with 2 data-parallel"),
     (["--", "--max-model-len=4096"], "has 2048 positions, fewer than the context of 4096 tokens"),
 ])
 def test_bad_flags(tiny_models, capsys, args, needle):
-    argv = ["serve", "--base", tiny_models["base"], "--positive", tiny_models["positive"],
-            "--negative", tiny_models["negative"], *args]
+    argv = ["serve", "--dry-run", "--base", tiny_models["base"], "--positive", tiny_models["positive"],
+            "--negative", tiny_models["negative"], *args]  # --dry-run: a flag that turned valid never starts vLLM
     assert rast_main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
@@ -109,7 +110,8 @@ def test_dry_run_builds_vllm_command(tiny_models, capsys):
                                "--alpha1", "0.1", "--port", PORT, "--", "--dtype", "float32"])
     assert command[:3] == ["vllm", "serve", m["base"]]
     overrides = json.loads(command[command.index("--hf-overrides") + 1])
-    expected = rast_config(m["base"], [m["positive"], m["positive_b"]], [m["negative"], m["negative_b"]], [0.4, 0.1])
+    expected = with_layout(m["base"], rast_config(m["base"], [m["positive"], m["positive_b"]],
+                                                  [m["negative"], m["negative_b"]], [0.4, 0.1]), 1, None)
     assert overrides == expected.hf_overrides()
     assert command[command.index("--worker-extension-cls") + 1] == WORKER_EXTENSION
     assert command[-6:] == ["--host", "127.0.0.1", "--port", PORT, "--dtype", "float32"]

@@ -217,7 +217,7 @@ def _small_vllm_config(vllm_config: VllmConfig, path: str, revision: str | None,
     """
     base = vllm_config.model_config
     shared = {setting: getattr(base, setting) for setting in _SHARED_MODEL_SETTINGS}
-    overrides = {"rast_sub_model": name, "head_dtype": base.hf_config.head_dtype}
+    overrides = {"rast_sub_model": name, "head_dtype": getattr(base.hf_config, "head_dtype", None)}
     small = ModelConfig(model=path, revision=revision, skip_tokenizer_init=True, hf_overrides=overrides, **shared)
     get_model_architecture(small)  # resolve early, so an unsupported architecture fails here
     parallel = vllm_config.parallel_config
