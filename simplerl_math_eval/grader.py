@@ -123,9 +123,13 @@ def _all_equal(verdicts: list[bool | None]) -> bool | None:
 _ELLIPSES = frozenset({"\\ldots", "\\dots", "\\cdots", "\\dotsc", "\\dotsb", "...", "\u2026"})
 
 
-def _open_ended(s: _Structure) -> bool:
-    """A sequence that goes on: its last item is an ellipsis ("1, 2, 4, \\ldots")."""
-    return s.kind != "matrix" and len(s.items) > 1 and s.items[-1].strip() in _ELLIPSES
+def _around_ellipsis(s: _Structure) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The items before and after the first ellipsis of a list ("1, 2, 4, \\ldots": (1, 2, 4), ();
+    "1, 2, \\ldots, n": (1, 2), (n)); None when it has none."""
+    if s.kind == "matrix":
+        return None
+    marks = [i for i, item in enumerate(s.items) if item.strip() in _ELLIPSES]
+    return (s.items[:marks[0]], s.items[marks[0] + 1:]) if marks else None
 
 
 def _differences(terms: list[Fraction], times: int) -> list[Fraction]:
@@ -146,16 +150,21 @@ def _follows_rule(numbers: list[Fraction], known: int) -> bool:
     return known - order >= 2 and len(set(_differences(numbers, order))) == 1
 
 
-def _patterns_equal(a: _Structure, b: _Structure) -> bool | None:
-    """Two sequences written with an ellipsis: equal when their written terms agree and the longer one's extra
-    terms follow the rule the shorter one's terms (at least three numbers) determine; a finite list never equals
-    one that goes on."""
-    if not (_open_ended(a) and _open_ended(b)):
+def _patterns_equal(a: _Structure, b: _Structure) -> bool:
+    """Two lists written with an ellipsis: equal when the items after it agree, the terms before it agree, and the
+    longer run of terms before it follows the rule the shorter one's (at least three numbers) determine
+    ("1, 2, 4, \\ldots" and "1, 2, 4, 8, \\ldots"); a list without an ellipsis never equals one with it, and what
+    is not shown equal here is not equal."""
+    parts = [_around_ellipsis(a), _around_ellipsis(b)]
+    if None in parts:
         return False
-    short, long = sorted((a.items[:-1], b.items[:-1]), key=len)
+    (head_a, tail_a), (head_b, tail_b) = parts
+    if len(tail_a) != len(tail_b) or _all_equal([fast_equal(x, y) for x, y in zip(tail_a, tail_b)]) is not True:
+        return False
+    short, long = sorted((head_a, head_b), key=len)
     written = _all_equal([fast_equal(x, y) for x, y in zip(short, long)])
-    if len(short) == len(long) or written is False:
-        return written
+    if written is not True or len(short) == len(long):
+        return bool(written)
     values = [parse_number(squeeze(clean(term))) for term in long]
     if len(short) < 3 or None in values or any(v.percent for v in values):
         return False  # the shorter one's rule is not determined, or not read here: not shown equal
@@ -163,7 +172,7 @@ def _patterns_equal(a: _Structure, b: _Structure) -> bool | None:
 
 
 def _structures_equal(a: _Structure, b: _Structure) -> bool | None:
-    if _open_ended(a) or _open_ended(b):
+    if _around_ellipsis(a) is not None or _around_ellipsis(b) is not None:
         return _patterns_equal(a, b)
     if a.kind != b.kind:
         return None

@@ -145,6 +145,8 @@ def _same_equation(a: object, b: object) -> bool:
     A ratio that differs at two probe points is not constant; only the others go to ``simplify``."""
     if not (isinstance(a, sympy.Equality) and isinstance(b, sympy.Equality)):
         return False
+    if not all(isinstance(side, sympy.Expr) for side in (a.lhs, a.rhs, b.lhs, b.rhs)):
+        return False  # n = {1, 2, 3}: not an equation between expressions
     ratio = (a.lhs - a.rhs) / (b.lhs - b.rhs)
     if _varies(ratio):
         return False
@@ -211,7 +213,7 @@ def _numbers_apart(prediction: str, reference: str, target: list, gold: list) ->
     if None in tolerances:
         return False
     difference, scale = abs(sympy.N(t - g, 60)), max(abs(sympy.N(t, 60)), abs(sympy.N(g, 60)))
-    if not (difference.is_number and scale.is_number):
+    if not (difference.is_finite and scale.is_finite):  # a ratio over 0 (12:00 read as 12/0) has no value
         return False
     return bool(difference > max(max(tolerances), EXACT_PRECISION * scale))
 

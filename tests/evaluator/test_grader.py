@@ -3,6 +3,7 @@
 import pytest
 
 from simplerl_math_eval.grader import Grader, fast_equal, math_equal
+from simplerl_math_eval.symbolic import symbolic_equal
 
 # (prediction, reference, expected verdict)
 CASES = [
@@ -218,3 +219,11 @@ def test_fast_path_decides_common_cases_without_sympy():
 def test_math_equal_function():
     assert math_equal("\\frac{1}{2}", "0.5")
     assert not math_equal("\\sqrt{2}", "2")
+
+
+def test_symbolic_path_compares_answers_that_are_not_plain_expressions():
+    """An equation whose right side is a list (n = 1, 2, 3) and a clock time math-verify reads as 12/0 are compared,
+    not raised on (a raise in a worker would grade the pair wrong)."""
+    assert symbolic_equal("12:00", "12:00 \\text{P.M.}")
+    assert not symbolic_equal("n=1, 2, 3", "n=2, 3, 4")
+    assert symbolic_equal("n=1, 2, 3", "n=1, 2, 3")
