@@ -96,15 +96,18 @@ APPROXIMATION_GAP = 200  # at most this many characters between an exact box and
 
 def _approximates(text: str, exact: tuple[int, int, int, int], approximation: tuple[int, int, int, int]) -> bool:
     """The box ``approximation`` approximates the box ``exact`` shortly before it: an ``\\approx`` opens it or
-    comes between them, or it holds a decimal within one unit in its last place of the exact box's value (a value
-    that is not itself a decimal: \\boxed{\\frac{\\sqrt{2}}{2}} ... \\boxed{0.707})."""
+    comes between them, or it holds a decimal of at least 3 significant digits (graded equal to either box against a
+    decimal gold) within one unit in its last place of the exact box's value (a value that is not itself a decimal:
+    \\boxed{\\frac{\\sqrt{2}}{2}} ... \\boxed{0.707})."""
     if exact[1] > approximation[0] or approximation[0] - exact[1] > APPROXIMATION_GAP:
         return False  # nested, or far apart
     content = text[approximation[2]:approximation[3]]
     if _APPROXIMATELY.search(text, exact[1], approximation[0]) or _APPROXIMATELY.match(content.lstrip()):
         return True
     decimal, exact_text = parse_number(compact(content)), clean(text[exact[2]:exact[3]])
-    if decimal is None or decimal.places is None or parse_number(exact_text.replace(" ", "")) is not None:
+    if decimal is None or decimal.places is None or decimal.significant < 3:
+        return False
+    if parse_number(exact_text.replace(" ", "")) is not None:
         return False
     value = constant_value(exact_text)
     return value is not None and abs(value - float(decimal.value)) <= 10.0 ** -decimal.places
