@@ -1,8 +1,8 @@
 """``vllm/tests/RAST_decode/run.py`` end to end on the tiny models, as a user runs it: a subprocess from inside vllm/.
 
-Engine starts: the demo alpha sweep (the reference), a copy killed with SIGKILL and its resumption, a copy stopped
-with SIGTERM (while a second run on the same directory is refused) and its resumption, a run with a stop string, and a
-three-problem slice of MATH-500 with the base model alone.
+Engine starts: the demo alpha sweep (the reference), the same sweep in one pass, a copy killed with SIGKILL and its
+resumption, a copy stopped with SIGTERM (while a second run on the same directory is refused) and its resumption, a
+run with a stop string, and a three-problem slice of MATH-500 with the base model alone.
 """
 
 import json
@@ -217,6 +217,7 @@ def test_a_stop_string_ends_each_sample_where_it_first_occurs(demo_sweep, tmp_pa
     (["--tensor_parallel_size", "0"], "--tensor_parallel_size must be at least 1"),
     (["--tensor_parallel_size", "8"], "tensor parallel size 4 with 2 data-parallel replicas"),
     (["--small_tensor_parallel_size", "3"], "must be 1 (a copy on every rank) or the engine's (1), got 3"),
+    (["--one_pass_sweep", "--data_parallel_size", "2"], "--one_pass_sweep runs on one engine"),
     (["--output_dir", "{file}/results"], "is a file"),
 ])
 def test_bad_settings_fail_before_model_work_and_leave_nothing(tmp_path, bad, fragment):
@@ -228,6 +229,15 @@ def test_bad_settings_fail_before_model_work_and_leave_nothing(tmp_path, bad, fr
     assert_one_line_error(result, fragment)
     assert time.monotonic() - started < 60, "the check came after model work"
     assert not list(tmp_path.rglob("run_config.json")) and not list(tmp_path.rglob("prediction-*.jsonl"))
+
+
+def test_a_sweep_in_one_pass_writes_the_same_files_as_one_alpha_after_another(demo_sweep, tmp_path):
+    """--one_pass_sweep: both alphas' requests share the batch (each carries its own alpha), seeded sampling."""
+    demo, _ = demo_sweep
+    result = run_script(*DEMO_SWEEP, "--window", "8", "--one_pass_sweep", "--output_dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in DEMO_DIRS:
+        assert prediction_bytes(tmp_path / "demo" / name) == prediction_bytes(demo / name), name
 
 
 def test_the_manifest_lists_the_directories_written(demo_sweep, tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, suppress
+from dataclasses import dataclass
 from typing import Any
 
 from tqdm import tqdm
@@ -76,27 +77,59 @@ def rows_per_run(problems: Sequence[Problem], outputs: Sequence[Any], num_runs: 
     return rows
 
 
+@dataclass(frozen=True)
+class Target:
+    """One results directory of a pass: its files, its settings and the alphas its requests carry (``None``: the
+    engine's alphas)."""
+
+    files: PredictionFiles
+    settings: RunSettings
+    alphas: list[float] | None = None
+
+
 def generate_into(llm: Any, problems: Sequence[Problem], files: PredictionFiles, settings: RunSettings,
                   window: int | None, description: str) -> None:
     """Generate every problem the files do not hold yet, appending each as soon as all earlier ones are written."""
-    start = files.resume()
-    todo = problems[start:]
-    finished: dict[int, Any] = {}  # position in todo -> output, waiting for every earlier problem
-    written = samples = tokens = 0
+    generate_targets(llm, problems, [Target(files, settings)], window, description)
+
+
+def generate_targets(llm: Any, problems: Sequence[Problem], targets: Sequence[Target], window: int | None,
+                     description: str) -> None:
+    """Generate every problem each target's files do not hold yet, all targets in one pass through the engine.
+
+    A sweep's alphas share the batch (each request carries its target's alphas, and the same prompt's blocks come
+    from the prefix cache); each target's files are appended in dataset order, as one target alone would write them.
+    """
+    starts = [target.files.resume() for target in targets]
+    # the requests problem by problem, every target's in turn: the same prompt arrives together
+    order = sorted((problem_index, t) for t, start in enumerate(starts)
+                   for problem_index in range(start, len(problems)))
+    requests = [(problems[i].prompt, _target_params(problems[i], targets[t])) for i, t in order]
+    finished: list[dict[int, Any]] = [{} for _ in targets]  # per target: problem index -> output, awaiting earlier ones
+    written = list(starts)
+    samples = tokens = 0
     began = time.perf_counter()
-    requests = [(p.prompt, sampling_params(p, settings)) for p in todo]
-    with tqdm(total=len(problems), initial=start, desc=description, unit="problem") as progress, \
+    with tqdm(total=len(problems) * len(targets), initial=sum(starts), desc=description, unit="problem") as progress, \
             closing(stream(llm, requests, window)) as outputs:
         for position, output in outputs:
-            finished[position] = output
+            problem_index, t = order[position]
+            finished[t][problem_index] = output
             samples += len(output.outputs)
             tokens += sum(len(sample.token_ids) for sample in output.outputs)
             ready = []
-            while written + len(ready) in finished:
-                ready.append(finished.pop(written + len(ready)))
+            while written[t] + len(ready) in finished[t]:
+                ready.append(finished[t].pop(written[t] + len(ready)))
             if ready:
-                files.append(rows_per_run(todo[written:written + len(ready)], ready, settings.num_runs))
-                written += len(ready)
+                targets[t].files.append(rows_per_run(problems[written[t]:written[t] + len(ready)], ready,
+                                                     targets[t].settings.num_runs))
+                written[t] += len(ready)
                 progress.update(len(ready))
-            progress.set_postfix(finished=start + written + len(finished), samples=samples,
+            progress.set_postfix(finished=sum(written) + sum(map(len, finished)), samples=samples,
                                  tok_s=f"{tokens / (time.perf_counter() - began):.1f}", refresh=False)
+
+
+def _target_params(problem: Problem, target: Target):
+    from rast.request_alpha import with_request_alphas
+
+    params = sampling_params(problem, target.settings)
+    return params if target.alphas is None else with_request_alphas(params, target.alphas)

@@ -65,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "--stop alone: none")
     parser.add_argument("--data_dir", help="local benchmarks laid out as DIR/{dataset}/test.jsonl (default: hub)")
     parser.add_argument("--overwrite", action="store_true", help="start existing results directories afresh")
+    parser.add_argument("--one_pass_sweep", action="store_true",
+                        help="run every --cd_decoding_alpha in one pass, all alphas in the batch together (each "
+                             "request carries its own); default: one alpha after another")
     parser.add_argument("--dtype", default="auto", help="vLLM dtype: auto, bfloat16, float16, float32")
     parser.add_argument("--max_model_len", type=int, help="vLLM context length (default: the model's)")
     parser.add_argument("--enforce_eager", action="store_true", help="no CUDA graphs / compilation (starts faster)")
@@ -134,6 +137,8 @@ def plan(args: argparse.Namespace) -> tuple[list[Problem], list[Plan], list[Dire
                            stop=tuple(stop), stop_token_ids=tuple(stop_token_ids(args.base_model, tokenizer)),
                            dtype=args.dtype, max_model_len=args.max_model_len)
     check_sampling(problems[0], settings)
+    if args.one_pass_sweep:
+        check_one_pass(args)
     if args.data_parallel_size > 1:
         from rast.data_parallel import check_ray_address
 
@@ -160,6 +165,17 @@ def check_sampling(problem: Problem, settings: RunSettings) -> None:
     except Exception as error:  # noqa: BLE001 - vLLM's validation errors are not all ValueErrors
         raise ExperimentError(f"bad sampling settings: {error} (see --decoding_temperature, --top_p, --max_tokens)"
                               ) from None
+
+
+def check_one_pass(args: argparse.Namespace) -> None:
+    """A sweep in one pass needs per-request alphas, which are exact on vLLM's V1 model runner only."""
+    from rast.request_alpha import V1_RUNNER_FIX, v1_runner_certain
+
+    if args.data_parallel_size > 1:
+        raise ExperimentError("--one_pass_sweep runs on one engine: leave out --data_parallel_size, or the flag")
+    if not v1_runner_certain():
+        raise ExperimentError(f"--one_pass_sweep needs per-request alphas, proven on vLLM's V1 model runner only: set "
+                              f"{V1_RUNNER_FIX}, or leave out the flag (one alpha after another)")
 
 
 def release(locks: list[DirectoryLock]) -> None:
@@ -189,7 +205,7 @@ def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) ->
     """
     from functools import partial
 
-    from rast.generation import generate_into
+    from rast.generation import Target, generate_into, generate_targets
     from rast.results import write_run_config
 
     todo = [each for each in plans if each.done() < len(problems)]
@@ -212,6 +228,10 @@ def run(args: argparse.Namespace, problems: list[Problem], plans: list[Plan]) ->
     llm = make_engine()
     try:
         record_settings()
+        if args.one_pass_sweep and len(todo) > 1:
+            generate_targets(llm, problems, [Target(each.files(), each.settings, each.alphas) for each in todo],
+                             args.window, f"{len(todo)} alphas in one pass")
+            return
         for each in todo:
             if each.alphas:
                 llm.set_alpha(each.alphas)
