@@ -3,7 +3,8 @@
 1. float32 greedy tokens of RAST under vLLM's default settings (on a GPU: torch.compile, piecewise and full CUDA
    graphs) and under ``enforce_eager``, each against the transformers reference, at several alphas. Requests arrive
    staggered and prompts are longer than the token budget of one step, so steps mix prefill chunks with decodes:
-   the batches where a CUDA-graph memory hazard would strike (docs/gpu.md).
+   the batches where a CUDA-graph memory hazard would strike (docs/gpu.md). Then the same alphas in one batch, each
+   request carrying its own (``rast_alpha``), on vLLM's V1 model runner (``VLLM_USE_V2_MODEL_RUNNER=0``).
 2. The bfloat16 agreement rate: how often bfloat16 RAST (float32 output heads, the default) reproduces the float32
    reference's greedy tokens. Numerics, not a bug: reported, not judged; ``--compare-heads`` adds the model-dtype head.
 3. ``--perf``: decode tokens/s of RAST against the base model alone at real sizes (Qwen2.5-14B with a Qwen2.5-1.5B
@@ -136,7 +137,8 @@ def run_checks(args) -> dict[str, Any]:
     comparisons: list[Comparison] = []
     for run, settings in (("default settings", {}), ("enforce_eager", {"enforce_eager": True})):
         comparisons += compare_engine(run, tiny, prompts, expected, dtype="float32", tp=tp, **settings)
-    exact = all(c.equal == c.sequences for c in comparisons)
+    mixed = compare_mixed_alphas(tiny, prompts, expected, tp)
+    exact = all(c.equal == c.sequences for c in comparisons + mixed)
 
     agreement: list[Comparison] = []
     if not args.skip_bf16:
@@ -149,15 +151,16 @@ def run_checks(args) -> dict[str, Any]:
 
     perf = throughput(tiny["base"], gpu, args.perf_batches if gpu else [1, 8], tp,
                       args.perf_minutes * 60) if args.perf else None
-    runs = f"default settings and enforce_eager, alphas {list(ALPHAS)}, {len(prompts)} staggered sequences, TP {tp}"
+    runs = (f"default settings and enforce_eager, alphas {list(ALPHAS)}, {len(prompts)} staggered sequences, TP {tp}; "
+            "the alphas per request in one batch")
     verdict = (f"rast check: PASS: float32 greedy tokens equal the reference ({runs})" if exact else
                f"rast check: FAIL: float32 greedy tokens differ from the reference in "
-               f"{sum(c.sequences - c.equal for c in comparisons)} sequence(s) ({runs}); see the divergences")
+               f"{sum(c.sequences - c.equal for c in comparisons + mixed)} sequence(s) ({runs}); see the divergences")
     if agreement:
         verdict += "; " + "; ".join(f"{c.run}: {c.equal}/{c.sequences} sequences equal" for c in agreement)
     return {"verdict": verdict, "passed": exact, "device": device, "vllm": vllm.__version__,
             "torch": torch.__version__, "tensor_parallel_size": tp, "float32": [asdict(c) for c in comparisons],
-            "bfloat16": [asdict(c) for c in agreement], "perf": perf}
+            "per_request_alpha": [asdict(c) for c in mixed], "bfloat16": [asdict(c) for c in agreement], "perf": perf}
 
 
 def prompt_ids(tokenizer_path: str) -> list[list[int]]:
@@ -196,10 +199,48 @@ def compare_engine(run: str, tiny: dict[str, str], prompts: list[list[int]], exp
     return comparisons
 
 
-def staggered_greedy(llm, prompts: list[list[int]]) -> tuple[list[list[int]], list[list[float | None]]]:
-    """Greedy tokens and top-2 margins of each prompt; one new request joins the batch at every engine step."""
+def compare_mixed_alphas(tiny: dict[str, str], prompts: list[list[int]], expected: dict[float, list[list[int]]],
+                         tp: int) -> list[Comparison]:
+    """Every alpha of ``expected`` in one staggered batch, each request carrying its own (``rast_alpha``), on vLLM's
+    V1 model runner (per-request alphas are refused on Model Runner V2): each sequence against the reference at its
+    own alpha."""
+    from rast import RastLLM
+    from rast.request_alpha import V1_RUNNER_FIX
+
+    alphas = [list(expected)[index % len(expected)] for index in range(len(prompts))]
+    variable, value = V1_RUNNER_FIX.split("=")
+    previous = os.environ.get(variable)
+    os.environ[variable] = value  # read by vLLM when the engine starts and by its admission check of each request
+    try:
+        with RastLLM(tiny["base"], tiny["positive"], tiny["negative"], alpha=1.0, dtype="float32", seed=0,
+                     tensor_parallel_size=tp, max_model_len=512, enable_chunked_prefill=True,
+                     max_num_batched_tokens=STEP_TOKEN_BUDGET) as llm:
+            got, margins = staggered_greedy(llm, prompts, alphas)
+    finally:
+        if previous is None:
+            del os.environ[variable]
+        else:
+            os.environ[variable] = previous
+    comparisons = []
+    for alpha, wanted in expected.items():
+        rows = [index for index, own in enumerate(alphas) if own == alpha]
+        comparison = compare_tokens("per-request alphas, one batch", alpha, [prompts[i] for i in rows],
+                                    [got[i] for i in rows], [margins[i] for i in rows], [wanted[i] for i in rows],
+                                    tiny)
+        print(f"  {comparison.run:<34} alpha {alpha:<4}: {comparison.equal}/{comparison.sequences} sequences equal "
+              "the float32 reference")
+        comparisons.append(comparison)
+    return comparisons
+
+
+def staggered_greedy(llm, prompts: list[list[int]],
+                     alphas: Sequence[float] | None = None) -> tuple[list[list[int]], list[list[float | None]]]:
+    """Greedy tokens and top-2 margins of each prompt; one new request joins the batch at every engine step. With
+    ``alphas``, each request carries its own (``rast_alpha``)."""
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
+
+    from rast.request_alpha import with_request_alphas
 
     engine = llm.llm_engine
     params = SamplingParams(temperature=0.0, max_tokens=NEW_TOKENS, ignore_eos=True, logprobs=2)
@@ -207,7 +248,8 @@ def staggered_greedy(llm, prompts: list[list[int]]) -> tuple[list[list[int]], li
     while waiting or engine.has_unfinished_requests():
         if waiting:
             index, ids = waiting.pop(0)
-            index_of[engine.add_request(f"check-{index}", TokensPrompt(prompt_token_ids=ids), params)] = index
+            own = params if alphas is None else with_request_alphas(params, alphas[index])
+            index_of[engine.add_request(f"check-{index}", TokensPrompt(prompt_token_ids=ids), own)] = index
             index_of[f"check-{index}"] = index
         for output in engine.step():
             if output.finished:
