@@ -23,6 +23,7 @@ def test_rast_check_passes_on_this_machine_and_writes_its_report(tmp_path):
     assert [(c["run"], c["alpha"]) for c in report["float32"]] == [
         (run, alpha) for run in ("default settings", "enforce_eager") for alpha in ALPHAS]
     assert all(c["equal"] == c["sequences"] == len(PROMPTS) for c in report["float32"])
+    assert report["per_request_alpha"] and all(c["equal"] == c["sequences"] for c in report["per_request_alpha"])
     assert len(report["bfloat16"]) == 1 and report["bfloat16"][0]["run"].startswith("bfloat16, float32 head")
 
 
