@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
 os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "1")
+
+from bench_generation import alternating_rates  # noqa: E402  (scripts/ is this script's import path)
 
 
 def prompts(tokenizer, count: int) -> list[dict]:
@@ -74,19 +75,7 @@ def main() -> None:
     try:
         one_pass(llm, batch[:2], args)  # warm-up
         sweeps = {"sequential": lambda: sequential(llm, batch, args), "one-pass": lambda: one_pass(llm, batch, args)}
-        totals = {name: [0, 0.0] for name in sweeps}  # samples, seconds
-        for round_ in range(args.repeats):
-            for name, sweep in sweeps.items():
-                began = time.perf_counter()
-                samples = sweep()
-                seconds = time.perf_counter() - began
-                totals[name][0] += samples
-                totals[name][1] += seconds
-                print(f"round {round_ + 1} {name:>10}: {samples} samples in {seconds:.1f} s: "
-                      f"{samples / seconds:.2f} samples/s")
-        rates = {name: samples / seconds for name, (samples, seconds) in totals.items()}
-        for name, rate in rates.items():
-            print(f"{name:>10}: {rate:.2f} samples/s over {args.repeats} rounds")
+        rates = alternating_rates(sweeps, args.repeats)
     finally:
         llm.shutdown()
     print(f"one-pass/sequential throughput ratio {rates['one-pass'] / rates['sequential']:.2f}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -60,6 +61,25 @@ def run_streaming(llm, batch: list) -> int:
     return sum(len(output.outputs) for _, output in stream(llm, batch))
 
 
+def alternating_rates(runs: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
+    """Samples/s of each run (a function returning how many samples it made), the runs alternating for ``repeats``
+    rounds so that a changing background load falls on all of them alike; prints each round and the totals."""
+    totals = {name: [0, 0.0] for name in runs}  # samples, seconds
+    for round_ in range(repeats):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            samples = run()
+            seconds = time.perf_counter() - began
+            totals[name][0] += samples
+            totals[name][1] += seconds
+            print(f"round {round_ + 1} {name:>10}: {samples} samples in {seconds:.1f} s: {samples / seconds:.2f} "
+                  "samples/s")
+    rates = {name: samples / seconds for name, (samples, seconds) in totals.items()}
+    for name, rate in rates.items():
+        print(f"{name:>10}: {rate:.2f} samples/s over {repeats} rounds")
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--problems", type=int, default=96)
@@ -86,20 +106,7 @@ def main() -> None:
         run_streaming(llm, batch[:4])  # warm-up
         loops = {"chunked": lambda: run_chunked(llm, batch, args.chunk_size),
                  "streaming": lambda: run_streaming(llm, batch)}
-        totals = {name: [0, 0.0] for name in loops}  # samples, seconds
-        for round_ in range(args.repeats):
-            for name, loop in loops.items():
-                began = time.perf_counter()
-                samples = loop()
-                seconds = time.perf_counter() - began
-                totals[name][0] += samples
-                totals[name][1] += seconds
-                tokens = sum(sizes) * args.samples
-                print(f"round {round_ + 1} {name:>9}: {samples} samples, {tokens} tokens in {seconds:.1f} s: "
-                      f"{samples / seconds:.2f} samples/s, {tokens / seconds:.0f} tok/s")
-        rates = {name: samples / seconds for name, (samples, seconds) in totals.items()}
-        for name, rate in rates.items():
-            print(f"{name:>9}: {rate:.2f} samples/s over {args.repeats} rounds")
+        rates = alternating_rates(loops, args.repeats)
     finally:
         llm.shutdown()
     print(f"streaming/chunked throughput ratio {rates['streaming'] / rates['chunked']:.2f}")
