@@ -21,6 +21,7 @@ vLLM refuses a request holding an id >= V before it reaches a small model's embe
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -38,8 +39,8 @@ from vllm.model_executor.models.utils import AutoWeightsLoader, WeightsMapper, m
 
 from rast.config import RastConfig
 from rast.parallel import GroupCoordinator, replicated_group, tensor_parallel_group
-from rast.validation import small_tensor_parallel_size
 from rast.request_alpha import missing_processor, shared_rows
+from rast.validation import small_tensor_parallel_size
 
 logger = init_logger(f"vllm.{__name__}")  # under "vllm", whose handler and level vLLM configures
 
@@ -86,7 +87,7 @@ class RastForCausalLM(nn.Module):
         self.sub_model_paths = [base_config.model] + [p.positive for p in pairs] + [p.negative for p in pairs]
         self.sub_models = [self.get_submodule(name) for name in self.sub_model_names]
         self.hidden_sizes = [_hidden_size(model) for model in self.sub_models]
-        ends = torch.tensor(self.hidden_sizes).cumsum(0).tolist()
+        ends = itertools.accumulate(self.hidden_sizes)
         self.hidden_columns = [slice(end - size, end) for size, end in zip(self.hidden_sizes, ends)]
         self.dtype = base_config.dtype
         self.vocab_size = base_config.get_vocab_size()
@@ -98,10 +99,9 @@ class RastForCausalLM(nn.Module):
         self.register_buffer("alphas", torch.tensor(self.rast_config.alphas, dtype=torch.float32), persistent=False)
         # each request's own alphas (rast.request_alpha), by row of the V1 runner's batch
         self.request_alphas = shared_rows(vllm_config, len(self.rast_config.pairs))
-        if (warning := missing_processor(vllm_config, len(self.rast_config.pairs))) and \
-                get_tensor_model_parallel_rank() == 0:
-            logger.warning("%s", warning)
         if get_tensor_model_parallel_rank() == 0:
+            if warning := missing_processor(vllm_config, len(self.rast_config.pairs)):
+                logger.warning("%s", warning)
             logger.info("%s", self._describe(vllm_config))
 
     def _describe(self, vllm_config: VllmConfig) -> str:
