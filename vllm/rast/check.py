@@ -268,12 +268,13 @@ def _margin(step_logprobs: dict) -> float | None:
 def compare_tokens(run: str, alpha: float, prompts: list[list[int]], got: list[list[int]],
                    margins: list[list[float | None]], wanted: list[list[int]], tiny: dict[str, str]) -> Comparison:
     """Count equal sequences; for each other one, its first divergence with both margins."""
-    divergences, before = [], 0
+    divergences, before, oracle = [], 0, None
     for sequence, (prompt, tokens, expected) in enumerate(zip(prompts, got, wanted)):
         position = next((i for i, (g, e) in enumerate(zip(tokens, expected)) if g != e), len(expected))
         before += position
         if position < len(expected):
-            _, z = reference(tiny, alpha).position_logits(prompt + expected[:position])
+            oracle = oracle or reference(tiny, alpha)  # loaded once, and only when a sequence diverges
+            _, z = oracle.position_logits(prompt + expected[:position])
             top = z[-1].topk(2).values.tolist()
             divergences.append(Divergence(sequence, position, tokens[position], expected[position],
                                           margins[sequence][position], round(top[0] - top[1], 6)))
